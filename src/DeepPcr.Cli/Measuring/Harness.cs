@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using TorchSharp;
+
+namespace DeepPcr.Cli.Measuring;
+
+/// <summary>
+/// The one measuring harness of every benchmark command (DESIGN.md section 4): warm-up, interleaved
+/// repetitions (each repetition runs every case once, in an order rotated by one each time so that no case
+/// always follows another), medians, and per-case TorchSharp thread settings. Processes that use it are
+/// compiled without tiered JIT (see <see cref="Provenance.Jit"/>).
+/// </summary>
+public static class Harness
+{
+    /// <summary>The repetitions to use when none are given: 7 (at least 5 for runs under 10 s).</summary>
+    public const int DefaultRepeats = 7;
+
+    /// <summary>Times every case; returns one <see cref="Timing"/> per case in the given order.</summary>
+    /// <param name="cases">Cases with distinct labels.</param>
+    /// <param name="warmup">Untimed runs of every case first.</param>
+    /// <param name="repeats">Timed runs of every case.</param>
+    /// <param name="progress">Called after each repetition with (done, total), or null.</param>
+    public static IReadOnlyList<Timing> Measure(
+        IReadOnlyList<BenchCase> cases, int warmup = 1, int repeats = DefaultRepeats, Action<int, int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(cases);
+        if (cases.Count == 0) throw new ArgumentException("No cases to measure.", nameof(cases));
+        ArgumentOutOfRangeException.ThrowIfNegative(warmup);
+        ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
+        var duplicate = cases.GroupBy(c => c.Label).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new ArgumentException($"Two cases are labelled '{duplicate.Key}'.", nameof(cases));
+
+        for (int w = 0; w < warmup; w++)
+        {
+            foreach (var c in cases) RunOnce(c);
+        }
+        var samples = cases.Select(_ => new List<double>(repeats)).ToArray();
+        for (int r = 0; r < repeats; r++)
+        {
+            for (int i = 0; i < cases.Count; i++)
+            {
+                int index = (i + r) % cases.Count;
+                samples[index].Add(RunOnce(cases[index]));
+            }
+            progress?.Invoke(r + 1, repeats);
+        }
+        return cases.Select((c, i) => new Timing(c.Label, samples[i])).ToArray();
+    }
+
+    /// <summary>The timing with the smallest median among those whose label is in <paramref name="labels"/>.</summary>
+    public static Timing Best(IEnumerable<Timing> timings, params string[] labels) =>
+        timings.Where(t => labels.Contains(t.Label)).MinBy(t => t.MedianMs)
+        ?? throw new ArgumentException($"No timing labelled {string.Join(" or ", labels)}.", nameof(labels));
+
+    private static double RunOnce(BenchCase benchCase)
+    {
+        int previous = torch.get_num_threads();
+        if (benchCase.Threads is int threads) torch.set_num_threads(threads);
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            benchCase.Run();
+            return watch.Elapsed.TotalMilliseconds;
+        }
+        finally
+        {
+            if (benchCase.Threads is not null) torch.set_num_threads(previous);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Linear;
+
+/// <summary>
+/// Parallel Cyclic Reduction for z_l = A_l z_{l-1} + c_l (DESIGN.md section 1.2), in ceil(log2 L) rounds
+/// of batched block products. The known z_0 is folded into row 1 once (c_1 += A_1 z_0), after which A_1
+/// plays no further part. Round s (s = 1, 2, 4, ... while s &lt; L) updates, for every row l &gt; s at once and
+/// from the previous round's values, c_l += A_l c_{l-s}, and A_l = A_l A_{l-s} for the rows l &gt; 2s that
+/// stay unsolved after the round. Rows l &lt;= s are solved and left alone.
+/// Work: about B L log2 L block products; every row reads only rows above it, so a non-finite value in
+/// row m never reaches rows before m.
+/// </summary>
+public static class ParallelCyclicReduction
+{
+    /// <summary>ceil(log2 L): the rounds PCR needs for L rows (0 for L = 1).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">L &lt; 1.</exception>
+    public static int RoundsFor(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
+        int rounds = 0;
+        for (long s = 1; s < length; s *= 2) rounds++;
+        return rounds;
+    }
+
+    /// <summary>Solves the recurrence after checking shapes, dtypes and that every value is finite.</summary>
+    /// <param name="recurrence">A (L, B, block), c (L, B, w), z_0 (B, w).</param>
+    /// <returns>States (L, B, w) and the rounds run.</returns>
+    /// <exception cref="ArgumentException">A shape, dtype or device mismatch, L = 0, or a non-finite value.</exception>
+    public static PcrSolution Solve(LinearRecurrence recurrence)
+    {
+        ArgumentNullException.ThrowIfNull(recurrence);
+        recurrence.Validate(requireFinite: true);
+        return SolveUnchecked(recurrence);
+    }
+
+    /// <summary>
+    /// Solves without checking values: for callers (Newton's loop) whose later rows may legitimately hold
+    /// non-finite values while earlier rows are exact. Shapes must already be valid.
+    /// </summary>
+    internal static PcrSolution SolveUnchecked(LinearRecurrence recurrence)
+    {
+        using var scope = torch.NewDisposeScope();
+        var structure = recurrence.Structure;
+        long length = recurrence.Length;
+        var first = recurrence.C.narrow(0, 0, 1) + structure.Apply(recurrence.A.narrow(0, 0, 1), recurrence.Z0.unsqueeze(0));
+        var c = length == 1 ? first : torch.cat(new[] { first, recurrence.C.narrow(0, 1, length - 1) }, 0);
+        // a holds the blocks of rows s..L-1 (0-based) at the start of round s: exactly the rows still to update.
+        var a = length == 1 ? null : recurrence.A.narrow(0, 1, length - 1);
+        int rounds = 0;
+        for (long s = 1; s < length; s *= 2)
+        {
+            var updated = c.narrow(0, s, length - s) + structure.Apply(a!, c.narrow(0, 0, length - s));
+            c = torch.cat(new[] { c.narrow(0, 0, s), updated }, 0);
+            long remaining = length - 2 * s;
+            a = remaining > 0 ? structure.Compose(a!.narrow(0, s, remaining), a!.narrow(0, 0, remaining)) : null;
+            rounds++;
+        }
+        return new PcrSolution(c.MoveToOuterDisposeScope(), rounds);
+    }
+}

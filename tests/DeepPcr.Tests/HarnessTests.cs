@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+using DeepPcr.Cli.Measuring;
+
+namespace DeepPcr.Tests;
+
+public class HarnessTests
+{
+    [Fact]
+    public void MedianOfOddAndEvenCounts()
+    {
+        Assert.Equal(3.0, Timing.Median(new[] { 5.0, 1.0, 3.0 }));
+        Assert.Equal(2.5, Timing.Median(new[] { 4.0, 1.0, 2.0, 3.0 }));
+        Assert.Throws<ArgumentException>(() => Timing.Median(Array.Empty<double>()));
+    }
+
+    [Fact]
+    public void RepetitionsAreInterleavedAndRotated()
+    {
+        var order = new List<string>();
+        var cases = new[] { "a", "b", "c" }.Select(l => new BenchCase(l, () => order.Add(l))).ToArray();
+        var timings = Harness.Measure(cases, warmup: 1, repeats: 3);
+        Assert.Equal(new[] { "a", "b", "c" }, timings.Select(t => t.Label));
+        Assert.All(timings, t => Assert.Equal(3, t.Samples.Count));
+        // warm-up a b c, then a b c, b c a, c a b
+        Assert.Equal("abcabcbcacab", string.Concat(order));
+    }
+
+    [Fact]
+    public void BestPicksTheSmallestMedian()
+    {
+        var timings = new[] { new Timing("t1", new[] { 3.0, 4.0, 5.0 }), new Timing("t2", new[] { 1.0, 2.0, 9.0 }), new Timing("x", new[] { 0.1 }) };
+        Assert.Equal("t2", Harness.Best(timings, "t1", "t2").Label);
+        Assert.Throws<ArgumentException>(() => Harness.Best(timings, "missing"));
+    }
+
+    [Fact]
+    public void DuplicateLabelsAreRejected() =>
+        Assert.Throws<ArgumentException>(() => Harness.Measure(new[] { new BenchCase("a", () => { }), new BenchCase("a", () => { }) }));
+
+    [Fact]
+    public void EnvelopeHoldsProvenanceOnly()
+    {
+        JsonObject envelope = Provenance.Envelope("float64", "1", new[] { "demo", "--json" });
+        Assert.Equal(new[] { "dtype", "threads", "jit", "machine", "git_sha", "command" }, envelope.Select(p => p.Key));
+        Assert.Equal("deeppcr demo --json", (string?)envelope["command"]);
+        Assert.Contains((string?)envelope["jit"], new[] { "optimized", "tiered" });
+    }
+}
