@@ -1,0 +1,53 @@
+using static TorchSharp.torch;
+
+namespace DeepPcr.Solvers;
+
+/// <summary>
+/// Every setting of a chain solve, in one record.
+/// </summary>
+/// <param name="MaxIterations">Iteration limit; null means L (the window's length when windowed): with
+/// undamped steps, layer k is exact after k iterations, so L iterations always suffice.</param>
+/// <param name="AbsoluteTolerance">atol of the stopping rule; null: 1e-6 in float32, 1e-12 in float64.</param>
+/// <param name="RelativeTolerance">rtol of the stopping rule; null: 1e-5 in float32, 1e-10 in float64.
+/// Iteration stops when the error estimate of every state is at most atol + rtol |z_l|.</param>
+/// <param name="InitialGuess">Where the iterations start.</param>
+/// <param name="Guess">(L, B, w): the states to start from when <see cref="InitialGuess"/> is Given.</param>
+/// <param name="Window">Solve W steps at a time (sliding window), or null for the whole chain at once.</param>
+/// <param name="Safeguards">The safeguard and fallback policy.</param>
+public sealed record SolverOptions(
+    int? MaxIterations = null,
+    double? AbsoluteTolerance = null,
+    double? RelativeTolerance = null,
+    InitialGuess InitialGuess = InitialGuess.Zeros,
+    Tensor? Guess = null,
+    int? Window = null,
+    Safeguards? Safeguards = null)
+{
+    /// <summary>The defaults: cold start from zeros, whole chain, default tolerances and safeguards.</summary>
+    public static SolverOptions Default { get; } = new();
+
+    /// <summary>The safeguard policy in force.</summary>
+    public Safeguards Policy => Safeguards ?? Solvers.Safeguards.Default;
+
+    /// <summary>atol for the given dtype.</summary>
+    public double Atol(ScalarType dtype) => AbsoluteTolerance ?? (dtype == ScalarType.Float32 ? 1e-6 : 1e-12);
+
+    /// <summary>rtol for the given dtype.</summary>
+    public double Rtol(ScalarType dtype) => RelativeTolerance ?? (dtype == ScalarType.Float32 ? 1e-5 : 1e-10);
+
+    /// <summary>Throws <see cref="ArgumentException"/> on settings that cannot work.</summary>
+    public void Validate()
+    {
+        if (MaxIterations is < 0) throw new ArgumentException($"MaxIterations is {MaxIterations}; it must be at least 0.");
+        if (AbsoluteTolerance is < 0 || RelativeTolerance is < 0 || AbsoluteTolerance is double.NaN || RelativeTolerance is double.NaN)
+        {
+            throw new ArgumentException("Tolerances must be non-negative numbers.");
+        }
+        if (Window is < 1) throw new ArgumentException($"Window is {Window}; it must be at least 1.");
+        if (InitialGuess == InitialGuess.Given && Guess is null) throw new ArgumentException("InitialGuess is Given but no Guess tensor was set.");
+        if (Policy.GrowthFactor is not > 1 || Policy.GrowthIterations < 1 || Policy.FallbackWindow < 0)
+        {
+            throw new ArgumentException("Safeguards need GrowthFactor > 1, GrowthIterations >= 1 and FallbackWindow >= 0.");
+        }
+    }
+}
