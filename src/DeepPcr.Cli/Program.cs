@@ -10,6 +10,8 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = new RootCommand("DeepPcr: parallelise the sequential parts of neural networks (DeepPCR, NeurIPS 2023).");
+        root.Subcommands.Add(DemoCommand.Create(args));
+        root.Subcommands.Add(MlpCommand.Create(args));
         root.Subcommands.Add(InfoCommand.Create(args));
         return root.Parse(args).Invoke();
     }

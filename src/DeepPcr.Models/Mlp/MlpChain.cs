@@ -88,6 +88,6 @@ public sealed class MlpChain : IChainStep
         long n = inputs.shape[0];
         var weights = Weights.narrow(0, first, n);               // (n, w, w)
         var biases = Biases.narrow(0, first, n).unsqueeze(1);    // (n, 1, w)
-        return torch.baddbmm(biases, inputs, weights.transpose(1, 2));
+        return torch.matmul(inputs, weights.transpose(1, 2)).add_(biases);
     }
 }

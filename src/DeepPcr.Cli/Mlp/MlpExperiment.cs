@@ -1,0 +1,32 @@
+using System.Text.Json.Nodes;
+using DeepPcr.Cli.Measuring;
+using DeepPcr.Models.Mlp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Cli.Mlp;
+
+/// <summary>One point of the deep-MLP experiment: builds the seeded network and input, runs the passes, returns the report.</summary>
+public static class MlpExperiment
+{
+    /// <summary>The report: the envelope, `layers`, `width`, `batch`, the network's settings, and `forward`.</summary>
+    public static JsonObject Run(MlpPoint point, IEnumerable<string> args)
+    {
+        point.Validate();
+        using var scope = torch.NewDisposeScope();
+        var chain = MlpChain.Random(point.Layers, point.Width, point.Gain, point.Activation, point.Dtype, point.Seed);
+        var input = torch.randn(new long[] { point.Batch, point.Width }, dtype: ScalarType.Float64, generator: new Generator((ulong)point.Seed + 1))
+            .to_type(point.Dtype);
+
+        var report = Provenance.Envelope(point.DtypeName, "torch sequential and deeppcr: best of 1 and 2 intra-op threads; fused C# loop: 1 thread", args);
+        report["layers"] = point.Layers;
+        report["width"] = point.Width;
+        report["batch"] = point.Batch;
+        report["activation"] = point.Activation.Name();
+        report["gain"] = point.Gain;
+        report["seed"] = point.Seed;
+        report["repeats"] = point.Repeats;
+        report["forward"] = MlpForwardBenchmark.Run(point, chain, input);
+        return report;
+    }
+}
