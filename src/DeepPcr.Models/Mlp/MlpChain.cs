@@ -9,7 +9,7 @@ namespace DeepPcr.Models.Mlp;
 /// A deep MLP as a chain: z_{k+1} = act(W_k z_k + b_k), k = 0..L-1, every layer of width w.
 /// Its Jacobian is analytic and dense: J_k = diag(act'(W_k z_k + b_k)) W_k.
 /// </summary>
-public sealed class MlpChain : IChainStep
+public sealed class MlpChain : IDifferentiableChainStep
 {
     /// <summary>Wraps the given weights (L, w, w) and biases (L, w); the tensors stay the caller's.</summary>
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, L = 0, or non-finite values.</exception>
@@ -80,6 +80,23 @@ public sealed class MlpChain : IChainStep
         var slope = Activation.Derivative(PreActivation(first, inputs));     // (n, B, w)
         var weights = Weights.narrow(0, first, inputs.shape[0]).unsqueeze(1); // (n, 1, w, w)
         return (slope.unsqueeze(-1) * weights).MoveToOuterDisposeScope();     // (n, B, w, w)
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Tensor> Parameters => new[] { Weights, Biases };
+
+    /// <summary>
+    /// Analytic parameter gradients: with delta_k = act'(W_k z_k + b_k) * cotangent_k (B, w), the weight
+    /// gradient of layer k is delta_k^T z_k (w, w) and the bias gradient the sum of delta_k over samples.
+    /// </summary>
+    /// <returns>[weights (L, w, w), biases (L, w)].</returns>
+    public IReadOnlyList<Tensor> ParameterGradients(Tensor inputs, Tensor cotangents)
+    {
+        using var scope = torch.NewDisposeScope();
+        var delta = Activation.Derivative(PreActivation(0, inputs)) * cotangents;       // (L, B, w)
+        var weights = torch.matmul(delta.transpose(1, 2), inputs);                       // (L, w, w)
+        var biases = delta.sum(1);                                                      // (L, w)
+        return new[] { weights.MoveToOuterDisposeScope(), biases.MoveToOuterDisposeScope() };
     }
 
     /// <summary>(n, B, w): W_k z_k + b_k for steps first..first+n-1.</summary>
