@@ -55,6 +55,50 @@ public class PcrTests
         Assert.InRange(Recurrences.MaxAbsDiff(pcr.States, reference), 0.0, bound);
     }
 
+    [Theory]
+    [InlineData(JacobianStructure.Dense, 8, ScalarType.Float32)]   // Vector256 rows
+    [InlineData(JacobianStructure.Dense, 4, ScalarType.Float32)]   // Vector128 rows
+    [InlineData(JacobianStructure.Dense, 4, ScalarType.Float64)]   // Vector256 rows
+    [InlineData(JacobianStructure.Dense, 3, ScalarType.Float64)]   // scalar loops
+    [InlineData(JacobianStructure.Diagonal, 5, ScalarType.Float32)]
+    [InlineData(JacobianStructure.Scalar, 3, ScalarType.Float64)]
+    public void HostKernelEqualsTorchOperations(JacobianStructure structure, int width, ScalarType dtype)
+    {
+        using var scope = torch.NewDisposeScope();
+        var recurrence = Recurrences.Random(structure, 777, 3, width, dtype, seed: width);
+        Assert.True(ParallelCyclicReduction.UsesHostKernel(recurrence));
+        var host = ParallelCyclicReduction.SolveOnHost(recurrence);
+        var ops = ParallelCyclicReduction.SolveWithTorchOps(recurrence);
+        Assert.Equal(ops.Rounds, host.Rounds);
+        double eps = dtype == ScalarType.Float32 ? 1.2e-7 : 2.2e-16;
+        double bound = 4.0 * width * 777 * eps * Math.Max(1.0, Recurrences.MaxAbs(ops.States));
+        Assert.InRange(Recurrences.MaxAbsDiff(host.States, ops.States), 0.0, bound);
+    }
+
+    [Fact]
+    public void UnderflowCutoffKeepsContractingChainsAccurate()
+    {
+        // Blocks 0.05 * orthogonal: products of 512 underflow far below float32's smallest normal.
+        using var scope = torch.NewDisposeScope();
+        var r = Recurrences.Random(JacobianStructure.Dense, 1024, 2, 4, ScalarType.Float64, seed: 3);
+        var r64 = r with { A = r.A * 0.05 };
+        var r32 = new LinearRecurrence(r64.Structure, r64.A.to_type(ScalarType.Float32), r64.C.to_type(ScalarType.Float32), r64.Z0.to_type(ScalarType.Float32));
+        var reference = ForwardSubstitution.Solve(r64).States;
+        var host = ParallelCyclicReduction.SolveOnHost(r32).States;
+        Assert.InRange(Recurrences.MaxAbsDiff(host, reference), 0.0, 1e-6 * Recurrences.MaxAbs(reference));
+    }
+
+    [Fact]
+    public void TensorsThatRequireGradUseTorchOperations()
+    {
+        using var scope = torch.NewDisposeScope();
+        var r = Recurrences.Random(JacobianStructure.Dense, 16, 1, 3, ScalarType.Float64, seed: 4);
+        var c = r.C.clone().requires_grad_(true);
+        Assert.False(ParallelCyclicReduction.UsesHostKernel(r with { C = c }));
+        var solution = ParallelCyclicReduction.Solve(r with { C = c });
+        Assert.True(solution.States.requires_grad);
+    }
+
     [Fact]
     public void KnownInitialStateIsCountedOnce()
     {

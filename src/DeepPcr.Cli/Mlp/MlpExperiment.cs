@@ -9,7 +9,7 @@ namespace DeepPcr.Cli.Mlp;
 /// <summary>One point of the deep-MLP experiment: builds the seeded network and input, runs the passes, returns the report.</summary>
 public static class MlpExperiment
 {
-    /// <summary>The report: the envelope, `layers`, `width`, `batch`, the network's settings, and `forward`.</summary>
+    /// <summary>The report: the envelope, `layers`, `width`, `batch`, the network's settings, `forward` and `backward`.</summary>
     public static JsonObject Run(MlpPoint point, IEnumerable<string> args)
     {
         point.Validate();
@@ -27,6 +27,7 @@ public static class MlpExperiment
         report["seed"] = point.Seed;
         report["repeats"] = point.Repeats;
         report["forward"] = MlpForwardBenchmark.Run(point, chain, input);
+        report["backward"] = MlpBackwardBenchmark.Run(point, chain, input);
         return report;
     }
 }

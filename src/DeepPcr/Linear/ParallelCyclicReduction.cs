@@ -39,7 +39,40 @@ public static class ParallelCyclicReduction
     /// Solves without checking values: for callers (Newton's loop) whose later rows may legitimately hold
     /// non-finite values while earlier rows are exact. Shapes must already be valid.
     /// </summary>
-    internal static PcrSolution SolveUnchecked(LinearRecurrence recurrence)
+    internal static PcrSolution SolveUnchecked(LinearRecurrence recurrence) =>
+        UsesHostKernel(recurrence) ? SolveOnHost(recurrence) : SolveWithTorchOps(recurrence);
+
+    /// <summary>
+    /// True when the hand-written host kernel applies: CPU tensors of float32 or float64 outside autograd.
+    /// Everything else (other devices, tensors that require grad) runs on TorchSharp operations.
+    /// </summary>
+    internal static bool UsesHostKernel(LinearRecurrence r) =>
+        r.C.device_type == DeviceType.CPU && r.A.device_type == DeviceType.CPU && r.Z0.device_type == DeviceType.CPU
+        && (r.C.dtype == ScalarType.Float32 || r.C.dtype == ScalarType.Float64)
+        && !r.A.requires_grad && !r.C.requires_grad && !r.Z0.requires_grad;
+
+    /// <summary>PCR in the hand-written host kernel (<see cref="Kernels.CpuPcrKernel"/>).</summary>
+    internal static unsafe PcrSolution SolveOnHost(LinearRecurrence recurrence)
+    {
+        using var scope = torch.NewDisposeScope();
+        var a = recurrence.A.contiguous();
+        var z0 = recurrence.Z0.contiguous();
+        var c = recurrence.C.contiguous().clone();
+        int length = recurrence.Length, batch = (int)c.shape[1], width = (int)c.shape[2];
+        int block = (int)recurrence.Structure.BlockShape(width).Aggregate(1L, (x, y) => x * y);
+        int rounds;
+        // Tensor.bytes is a view of a CPU tensor's own memory: the kernel writes the solution into c.
+        fixed (byte* pa = a.bytes, pc = c.bytes, pz = z0.bytes)
+        {
+            rounds = c.dtype == ScalarType.Float32
+                ? Kernels.CpuPcrKernel.Solve(length, batch, width, block, (float*)pa, (float*)pc, (float*)pz)
+                : Kernels.CpuPcrKernel.Solve(length, batch, width, block, (double*)pa, (double*)pc, (double*)pz);
+        }
+        return new PcrSolution(c.MoveToOuterDisposeScope(), rounds);
+    }
+
+    /// <summary>PCR from TorchSharp operations: any device, differentiable; the reference for the host kernel.</summary>
+    internal static PcrSolution SolveWithTorchOps(LinearRecurrence recurrence)
     {
         using var scope = torch.NewDisposeScope();
         var structure = recurrence.Structure;
