@@ -22,8 +22,9 @@ public static class MlpReportPrinter
             output.WriteLine(string.Format(CultureInfo.InvariantCulture,
                 "{0,-8} {1,-8} {2,5} {3,6} {4,-11} {5,9:0.0e+0} {6,11:0.000} {7,11:0.000} {8,11:0.000} {9,8:0.00}x {10,8:0.000}x",
                 pass, p["method"], p["iterations"]?.ToString() ?? "-", p["pcr_rounds"], p["termination"]?.ToString() ?? "-",
-                (double)p["max_rel_error"]!, (double)p["deeppcr_ms"]!, (double)p["torch_sequential_ms"]!, (double)p["fused_sequential_ms"]!,
-                (double)p["speedup_vs_torch_sequential"]!, (double)p["speedup_vs_fused_sequential"]!));
+                (double)p["max_rel_error"]!, (double?)p["deeppcr_ms"] ?? double.NaN, (double)p["torch_sequential_ms"]!, (double)p["fused_sequential_ms"]!,
+                (double?)p["speedup_vs_torch_sequential"] ?? double.NaN, (double?)p["speedup_vs_fused_sequential"] ?? double.NaN));
+            if (p["note"] is JsonNode note) output.WriteLine($"         note: {note}");
         }
         output.WriteLine();
         output.WriteLine(Meaning(report));
@@ -33,6 +34,7 @@ public static class MlpReportPrinter
     public static string Meaning(JsonObject report)
     {
         var forward = (JsonObject)report["forward"]!;
+        if (forward["deeppcr_ms"] is null) return $"DeepPCR's forward pass did not converge on its own here ({forward["termination"]}, fallback {forward["fallback"]}): this chain is outside the regime where Newton pays.";
         double vsTorch = (double)forward["speedup_vs_torch_sequential"]!;
         double vsFused = (double)forward["speedup_vs_fused_sequential"]!;
         string torchPart = vsTorch >= 1
