@@ -12,6 +12,7 @@ public static class Program
         var root = new RootCommand("DeepPcr: parallelise the sequential parts of neural networks (DeepPCR, NeurIPS 2023).");
         root.Subcommands.Add(DemoCommand.Create(args));
         root.Subcommands.Add(MlpCommand.Create(args));
+        root.Subcommands.Add(BenchCommand.Create(args));
         root.Subcommands.Add(InfoCommand.Create(args));
         return root.Parse(args).Invoke();
     }

@@ -12,13 +12,24 @@ public static class MlpExperiment
     /// <summary>The report: the envelope, `layers`, `width`, `batch`, the network's settings, `forward` and `backward`.</summary>
     public static JsonObject Run(MlpPoint point, IEnumerable<string> args)
     {
+        var report = Provenance.Envelope(point.DtypeName, Threads, args);
+        foreach (var (key, value) in RunPoint(point)) report[key] = value?.DeepClone();
+        return report;
+    }
+
+    /// <summary>How the experiment sets threads, for the envelope.</summary>
+    public const string Threads = "torch sequential and deeppcr: best of 1 and 2 intra-op threads; fused C# loop: 1 thread";
+
+    /// <summary>One point without the envelope: `layers`, `width`, `batch`, settings, `forward` and `backward`.</summary>
+    public static JsonObject RunPoint(MlpPoint point)
+    {
         point.Validate();
         using var scope = torch.NewDisposeScope();
         var chain = MlpChain.Random(point.Layers, point.Width, point.Gain, point.Activation, point.Dtype, point.Seed);
         var input = torch.randn(new long[] { point.Batch, point.Width }, dtype: ScalarType.Float64, generator: new Generator((ulong)point.Seed + 1))
             .to_type(point.Dtype);
 
-        var report = Provenance.Envelope(point.DtypeName, "torch sequential and deeppcr: best of 1 and 2 intra-op threads; fused C# loop: 1 thread", args);
+        var report = new JsonObject();
         report["layers"] = point.Layers;
         report["width"] = point.Width;
         report["batch"] = point.Batch;
