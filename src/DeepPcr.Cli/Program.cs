@@ -13,6 +13,7 @@ public static class Program
         root.Subcommands.Add(DemoCommand.Create(args));
         root.Subcommands.Add(MlpCommand.Create(args));
         root.Subcommands.Add(BenchCommand.Create(args));
+        root.Subcommands.Add(TrainCommand.Create(args));
         root.Subcommands.Add(InfoCommand.Create(args));
         return root.Parse(args).Invoke();
     }
