@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using DeepPcr.Backward;
+using DeepPcr.Cli.Files;
+using DeepPcr.Models.Mlp;
+using DeepPcr.SafeTensors;
+using DeepPcr.Solvers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Cli.Commands;
+
+/// <summary>
+/// `deeppcr run`: evaluates a deep-MLP model file on an input file with DeepPCR or sequentially, and with a
+/// cotangent file also the vector-Jacobian product of sum(output * cotangent). Bad input gives a one-line
+/// error and exit code 2, and no output file.
+/// </summary>
+public static class RunCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(string[] args)
+    {
+        var model = new Option<string>("--model") { Description = "Model: layers.{i}.weight [w, w], layers.{i}.bias [w], metadata 'activation'.", Required = true };
+        var input = new Option<string>("--input") { Description = "Input file holding 'input' [B, w] (F32 or F64: the computation's dtype).", Required = true };
+        var output = new Option<string>("--output") { Description = "Output file: 'output' [B, w], and the gradients with --cotangent.", Required = true };
+        var solver = new Option<string>("--solver") { Description = "deeppcr or sequential.", DefaultValueFactory = _ => "deeppcr" };
+        var cotangent = new Option<string?>("--cotangent") { Description = "File holding 'cotangent' [B, w]: also write grad.input, grad.layers.{i}.weight and grad.layers.{i}.bias." };
+        var json = new Option<bool>("--json") { Description = "Print method, iterations, pcr_rounds, termination and fallback as JSON." };
+        var command = new Command("run", "Run a deep-MLP model file on an input file (forward, and the backward pass with --cotangent).");
+        foreach (Option o in new Option[] { model, input, output, solver, cotangent, json }) command.Options.Add(o);
+        command.SetAction(parsed => CommandRunner.Run(() =>
+        {
+            var report = Run(parsed.GetValue(model)!, parsed.GetValue(input)!, parsed.GetValue(output)!, parsed.GetValue(solver)!, parsed.GetValue(cotangent));
+            if (parsed.GetValue(json)) Console.WriteLine(report.ToJsonString());
+            else Console.WriteLine($"{report["method"]}: {report["termination"]} after {report["iterations"]} iterations of {report["pcr_rounds"]} PCR rounds (fallback {report["fallback"]}); wrote {parsed.GetValue(output)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Does the work; returns the JSON summary. Writes the output file only when everything succeeded.</summary>
+    public static JsonObject Run(string modelPath, string inputPath, string outputPath, string solverName, string? cotangentPath)
+    {
+        IChainSolver solver = solverName switch
+        {
+            "deeppcr" => ParallelChainSolver.DeepPcr,
+            "sequential" => SequentialSolver.Instance,
+            _ => throw new ArgumentException($"Unknown --solver '{solverName}'; use deeppcr or sequential."),
+        };
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var x = TensorFiles.Read(TensorFiles.Open(inputPath, "input"), "input");
+        if (x.dim() != 2) throw new InvalidDataException($"{inputPath}: tensor 'input' has shape [{string.Join(", ", x.shape)}]; [B, w] was expected.");
+        var chain = MlpModelFile.Load(modelPath, x.dtype);
+        if (x.shape[1] != chain.Width) throw new InvalidDataException($"{inputPath}: tensor 'input' has width {x.shape[1]} but the model {modelPath} has width {chain.Width}.");
+        Tensor? g = null;
+        if (cotangentPath is not null)
+        {
+            g = TensorFiles.Read(TensorFiles.Open(cotangentPath, "cotangent"), "cotangent", x.shape);
+            if (g.dtype != x.dtype) throw new InvalidDataException($"{cotangentPath}: tensor 'cotangent' is {g.dtype} but 'input' is {x.dtype}; they must match.");
+        }
+
+        var solution = solver.Solve(chain, x);
+        var writer = new SafeTensorWriter();
+        TensorFiles.Add(writer, "output", solution.States[chain.Length - 1]);
+        var report = new JsonObject
+        {
+            ["method"] = solution.Method,
+            ["iterations"] = solution.Iterations,
+            ["pcr_rounds"] = solution.PcrRounds,
+            ["termination"] = Names.Of(solution.Termination),
+            ["fallback"] = solution.Fallback,
+        };
+        if (g is not null)
+        {
+            var gradients = solverName == "sequential" ? AutogradGradients(chain, x, g) : ParallelGradients(chain, x, solution.States, g, report);
+            TensorFiles.Add(writer, "grad.input", gradients[0]);
+            for (int i = 0; i < chain.Length; i++)
+            {
+                TensorFiles.Add(writer, $"grad.layers.{i}.weight", gradients[1][i]);
+                TensorFiles.Add(writer, $"grad.layers.{i}.bias", gradients[2][i]);
+            }
+        }
+        writer.Save(outputPath);
+        return report;
+    }
+
+    private static Tensor[] ParallelGradients(MlpChain chain, Tensor x, Tensor states, Tensor g, JsonObject report)
+    {
+        var adjoint = AdjointSolver.Solve(chain, x, states, g);
+        report["backward_pcr_rounds"] = adjoint.PcrRounds;
+        return new[] { adjoint.InputGradient, adjoint.ParameterGradients[0], adjoint.ParameterGradients[1] };
+    }
+
+    /// <summary>The reference: TorchSharp autograd through the sequential pass.</summary>
+    private static Tensor[] AutogradGradients(MlpChain chain, Tensor x, Tensor g)
+    {
+        using var enable = torch.enable_grad();
+        var stack = new MlpStack(chain.Weights, chain.Biases, chain.Activation) { Mode = Autograd.ChainMode.Sequential };
+        var input = x.detach().clone().requires_grad_(true);
+        (stack.call(input) * g).sum().backward();
+        return new[] { input.grad!, stack.Chain.Weights.grad!, stack.Chain.Biases.grad! };
+    }
+}

@@ -1,0 +1,71 @@
+using DeepPcr.Models.Mlp;
+using DeepPcr.SafeTensors;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Cli.Files;
+
+/// <summary>
+/// Deep-MLP model files: safetensors with `layers.{i}.weight` [w, w] (row i of W maps to output i) and
+/// `layers.{i}.bias` [w] for i = 0..L-1, all F32 or all F64, and the activation in the metadata under
+/// `activation`. This layout is all that is relied on, so files written by PyTorch's safetensors load.
+/// </summary>
+public static class MlpModelFile
+{
+    /// <summary>Writes the chain's parameters in their dtype, atomically.</summary>
+    public static void Save(MlpChain chain, string path)
+    {
+        var writer = new SafeTensorWriter();
+        for (int i = 0; i < chain.Length; i++)
+        {
+            TensorFiles.Add(writer, $"layers.{i}.weight", chain.Weights[i]);
+            TensorFiles.Add(writer, $"layers.{i}.bias", chain.Biases[i]);
+        }
+        writer.Metadata["activation"] = chain.Activation.Name();
+        writer.Save(path);
+    }
+
+    /// <summary>Reads a model and casts it to <paramref name="dtype"/>.</summary>
+    /// <exception cref="InvalidDataException">No layers, a gap in the layer numbering, mixed or wrong shapes or dtypes, a bad activation.</exception>
+    public static MlpChain Load(string path, ScalarType dtype)
+    {
+        var file = TensorFiles.Open(path, "model");
+        int layers = 0;
+        while (file.Contains($"layers.{layers}.weight")) layers++;
+        if (layers == 0) throw new InvalidDataException($"{path}: no tensor 'layers.0.weight'; a model holds layers.{{i}}.weight [w, w] and layers.{{i}}.bias [w].");
+        var extra = file.Tensors.Select(t => t.Name).Where(n => !IsLayerTensor(n, layers)).ToArray();
+        if (extra.Length > 0) throw new InvalidDataException($"{path}: unexpected tensor(s) {string.Join(", ", extra)} (layers must be numbered 0..{layers - 1} without gaps).");
+        if (!file.Metadata.TryGetValue("activation", out string? name)) throw new InvalidDataException($"{path}: the metadata has no 'activation' entry.");
+        Activation activation;
+        try
+        {
+            activation = Activations.Parse(name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}");
+        }
+        var first = file.Get("layers.0.weight");
+        if (first.Shape.Length != 2 || first.Shape[0] != first.Shape[1]) throw new InvalidDataException($"{path}: layers.0.weight has shape [{string.Join(", ", first.Shape)}]; a square [w, w] was expected.");
+        long width = first.Shape[0];
+        using var scope = torch.NewDisposeScope();
+        var weights = new Tensor[layers];
+        var biases = new Tensor[layers];
+        for (int i = 0; i < layers; i++)
+        {
+            weights[i] = TensorFiles.Read(file, $"layers.{i}.weight", new[] { width, width });
+            biases[i] = TensorFiles.Read(file, $"layers.{i}.bias", new[] { width });
+        }
+        if (weights.Concat(biases).Select(t => t.dtype).Distinct().Count() > 1) throw new InvalidDataException($"{path}: layers mix F32 and F64.");
+        var w = torch.stack(weights, 0).to_type(dtype).MoveToOuterDisposeScope();
+        var b = torch.stack(biases, 0).to_type(dtype).MoveToOuterDisposeScope();
+        return new MlpChain(w, b, activation);
+    }
+
+    private static bool IsLayerTensor(string name, int layers)
+    {
+        var parts = name.Split('.');
+        return parts.Length == 3 && parts[0] == "layers" && int.TryParse(parts[1], out int i) && i >= 0 && i < layers
+               && parts[1] == i.ToString(System.Globalization.CultureInfo.InvariantCulture) && (parts[2] == "weight" || parts[2] == "bias");
+    }
+}
