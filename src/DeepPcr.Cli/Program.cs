@@ -15,6 +15,7 @@ public static class Program
         root.Subcommands.Add(BenchCommand.Create(args));
         root.Subcommands.Add(TrainCommand.Create(args));
         root.Subcommands.Add(RunCommand.Create(args));
+        root.Subcommands.Add(SampleCommand.Create(args));
         root.Subcommands.Add(InfoCommand.Create(args));
         return root.Parse(args).Invoke();
     }

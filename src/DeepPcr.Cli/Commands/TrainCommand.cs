@@ -54,8 +54,10 @@ public static class TrainCommand
             }
             return 0;
         }));
-        var train = new Command("train", "Training commands (see `train resnet`).");
+        var train = new Command("train", "Training: the ResNet experiment, the diffusion model and its quality classifier.");
         train.Subcommands.Add(resnet);
+        train.Subcommands.Add(TrainDiffusionCommands.Diffusion());
+        train.Subcommands.Add(TrainDiffusionCommands.Classifier());
         return train;
     }
 

@@ -1,8 +1,6 @@
 using System.Globalization;
+using DeepPcr.Cli.Files;
 using DeepPcr.Models.ResNet;
-using DeepPcr.SafeTensors;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DeepPcr.Cli.Training;
 
@@ -14,18 +12,11 @@ namespace DeepPcr.Cli.Training;
 public static class ResNetModelFile
 {
     /// <summary>Writes the model atomically to <paramref name="path"/>.</summary>
-    public static void Save(ResNetClassifier model, string path)
+    public static void Save(ResNetClassifier model, string path) => ModuleFile.Save(model, path, new Dictionary<string, string>
     {
-        var writer = new SafeTensorWriter();
-        foreach (var (name, parameter) in model.named_parameters())
-        {
-            using var data = parameter.detach().to_type(ScalarType.Float32).contiguous();
-            writer.Add(name, data.data<float>().ToArray(), data.shape);
-        }
-        writer.Metadata["model"] = "deeppcr-resnet";
-        writer.Metadata["depth"] = model.Blocks.Length.ToString(CultureInfo.InvariantCulture);
-        writer.Metadata["width"] = model.Blocks.Width.ToString(CultureInfo.InvariantCulture);
-        writer.Metadata["step_scale"] = model.Blocks.StepScale.ToString("R", CultureInfo.InvariantCulture);
-        writer.Save(path);
-    }
+        ["model"] = "deeppcr-resnet",
+        ["depth"] = model.Blocks.Length.ToString(CultureInfo.InvariantCulture),
+        ["width"] = model.Blocks.Width.ToString(CultureInfo.InvariantCulture),
+        ["step_scale"] = model.Blocks.StepScale.ToString("R", CultureInfo.InvariantCulture),
+    });
 }

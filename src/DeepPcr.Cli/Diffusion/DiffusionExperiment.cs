@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using DeepPcr.Cli.Measuring;
+using DeepPcr.Linear;
+using DeepPcr.Models.Data;
+using DeepPcr.Models.Diffusion;
+using DeepPcr.Solvers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Cli.Diffusion;
+
+/// <summary>
+/// Samples the same diffusion chain (same x_T and noise) with every requested sampler, compares each with the
+/// sequential samples, and measures quality. Returns the report and the samples per sampler.
+/// </summary>
+public static class DiffusionExperiment
+{
+    /// <summary>Runs the samplers in order; progress lines go to <paramref name="progress"/>.</summary>
+    public static (JsonObject Report, List<(string Name, Tensor Samples)> Panels) Run(DiffusionSettings settings, IEnumerable<string> args, TextWriter progress)
+    {
+        settings.Validate();
+        torch.set_num_threads(1);
+        var (denoiser, trainedSteps) = DiffusionFiles.LoadDenoiser(settings.Model);
+        int steps = settings.Steps ?? trainedSteps;
+        var schedule = new NoiseSchedule(steps);
+        var digits = DigitsLoader.Load();
+        var real = torch.cat(new[] { digits.TrainInputs, digits.TestInputs }, 0) * 2 - 1;
+        var quality = new SampleQuality(DiffusionFiles.LoadClassifier(null), real);
+        var (start, noise) = DiffusionChain.DrawNoise(schedule, settings.Count, denoiser.Width, settings.Seed, ScalarType.Float32);
+        var options = new SolverOptions(MaxIterations: settings.MaxIterations, AbsoluteTolerance: settings.Tolerance, RelativeTolerance: 0);
+
+        var report = Provenance.Envelope("float32", "TorchSharp intra-op threads 1; host PCR kernel on 2 threads", args);
+        report["steps"] = steps;
+        report["trained_steps"] = trainedSteps;
+        report["count"] = settings.Count;
+        report["tolerance"] = settings.Tolerance;
+        report["window"] = settings.Window;
+        report["seed"] = settings.Seed;
+        report["chunk"] = settings.Chunk;
+        report["frechet_note"] = "Fréchet distances need more samples than the 64 feature dimensions (N >= 65); below that they are null.";
+
+        var sequential = Sample(DiffusionSampler.Create("sequential", settings.Window), denoiser, schedule, start, noise, options, settings.Chunk, progress);
+        var panels = new List<(string, Tensor)>();
+        foreach (string name in settings.Solvers)
+        {
+            var result = name == "sequential" ? sequential : Sample(DiffusionSampler.Create(name, settings.Window), denoiser, schedule, start, noise, options, settings.Chunk, progress);
+            var entry = Describe(result, name, schedule, sequential);
+            quality.Describe(result.Samples, entry);
+            report[name] = entry;
+            panels.Add((name, result.Samples));
+        }
+        if (settings.Count > denoiser.Width)
+        {
+            var (start2, noise2) = DiffusionChain.DrawNoise(schedule, settings.Count, denoiser.Width, settings.Seed + 1, ScalarType.Float32);
+            var second = Sample(DiffusionSampler.Create("sequential", settings.Window), denoiser, schedule, start2, noise2, options, settings.Chunk, progress);
+            report["sequential_second_seed_frechet_distance"] = quality.Frechet(second.Samples);
+        }
+        return (report, panels);
+    }
+
+    private static SamplingResult Sample(DiffusionSampler sampler, Denoiser denoiser, NoiseSchedule schedule, Tensor start, Tensor noise, SolverOptions options, int chunk, TextWriter progress)
+    {
+        progress.WriteLine($"sampling {start.shape[0]} digits with {sampler.Name} (T = {schedule.Steps}) ...");
+        var result = DiffusionSampling.Run(sampler, denoiser, schedule, start, noise, options, chunk);
+        progress.WriteLine($"  {sampler.Name}: {result.Milliseconds / 1000:0.00} s, {result.Iterations} iterations, {result.Termination}, fallbacks {result.Fallbacks}");
+        return result;
+    }
+
+    /// <summary>The JSON object of one sampler.</summary>
+    public static JsonObject Describe(SamplingResult result, string name, NoiseSchedule schedule, SamplingResult sequential)
+    {
+        bool isSequential = name == "sequential", isPicard = name.StartsWith("picard", StringComparison.Ordinal);
+        int depth = isSequential ? schedule.Steps
+            : isPicard ? result.Iterations
+            : result.Iterations * (2 + ParallelCyclicReduction.RoundsFor(schedule.Steps));
+        return new JsonObject
+        {
+            ["method"] = result.Method,
+            ["ms"] = result.Milliseconds,
+            ["repeats"] = 1,
+            ["iterations"] = result.Iterations,
+            ["sequential_depth"] = depth,
+            ["function_evaluations"] = result.FunctionEvaluations,
+            ["jacobian_evaluations"] = result.JacobianEvaluations,
+            ["max_abs_diff_vs_sequential"] = (result.Samples - sequential.Samples).abs().max().ToDouble(),
+            ["error_estimate"] = isSequential ? null : result.ErrorEstimate,
+            ["termination"] = Names.Of(result.Termination),
+            ["fallback"] = result.Fallbacks == 0 ? "none" : $"{result.Fallbacks} chunk(s): {result.Method}",
+            ["speedup_vs_sequential"] = sequential.Milliseconds / result.Milliseconds,
+        };
+    }
+}
