@@ -57,6 +57,20 @@ public sealed class Denoiser : nn.Module<Tensor, Tensor, Tensor>
         return torch.matmul(left, middle).MoveToOuterDisposeScope();             // (R, w, w)
     }
 
+    /// <summary>
+    /// tr(d epsHat / dx) (R) at states x (R, w) and times t (R) without forming the Jacobian:
+    /// tr(W3 D2 W2 D1 W1x) = d2^T (W2 ∘ (W1x W3)^T) d1, where D = diag(d), so each row costs H^2 instead of w H^2.
+    /// </summary>
+    public Tensor TraceJacobianX(Tensor x, Tensor t)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (h1, h2) = Hidden(x, t);
+        var w1 = input.weight!.narrow(1, 0, Width);                              // (H, w)
+        var coupling = hidden.weight! * torch.matmul(w1, output.weight!).t();    // (H, H): W2 ∘ (W1x W3)^T
+        var inner = torch.matmul(SiluSlope(h1), coupling.t());                   // (R, H): rows of coupling · d1
+        return (SiluSlope(h2) * inner).sum(1).MoveToOuterDisposeScope();         // (R)
+    }
+
     /// <summary>The sinusoidal embedding (R, 32) of times t (R).</summary>
     public static Tensor Embed(Tensor t)
     {

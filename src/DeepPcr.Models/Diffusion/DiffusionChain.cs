@@ -94,6 +94,17 @@ public sealed class DiffusionChain : IChainStep
         return j.MoveToOuterDisposeScope();
     }
 
+    /// <summary>tr(J_t) / w for steps first..first+n-1 at inputs (n, B, w): (n, B), without forming the Jacobians.</summary>
+    public Tensor MeanDiagonal(int first, Tensor inputs)
+    {
+        using var scope = torch.NewDisposeScope();
+        long n = inputs.shape[0], batch = inputs.shape[1];
+        var (flat, t) = Rows(first, inputs);
+        var trace = Denoiser.TraceJacobianX(flat, t).reshape(n, batch);
+        var mean = Scale(meanScale, first, n).reshape(n, 1) - trace / Width * Scale(noiseScale, first, n).reshape(n, 1);
+        return mean.MoveToOuterDisposeScope();
+    }
+
     /// <summary>The step-scalar sqrt(alpha_t) for steps first..first+n-1, as blocks (n, B, 1): the quasi-Newton choice that matches the true contraction.</summary>
     public Tensor SqrtAlphaBlocks(int first, long n, long batch, ScalarType dtype)
     {

@@ -9,7 +9,7 @@ namespace DeepPcr.Models.Diffusion;
 /// <summary>
 /// Quasi-Newton linearizations for the diffusion chain, plugged into the core's <see cref="ParallelChainSolver"/>:
 /// scalar blocks sqrt(alpha_t) (the step's true contraction for Gaussian data), and scalar blocks tr(J_t) / w
-/// estimated from the exact Jacobians of a few samples.
+/// averaged over a few samples (the exact trace, computed without forming the Jacobian).
 /// </summary>
 public static class DiffusionLinearizations
 {
@@ -39,8 +39,7 @@ public static class DiffusionLinearizations
             using var scope = torch.NewDisposeScope();
             long n = inputs.shape[0], batch = inputs.shape[1];
             var few = inputs.narrow(1, 0, Math.Min(probes, batch));
-            var jacobian = chain.Jacobian(first, few);                                  // (n, probes, w, w)
-            var trace = jacobian.diagonal(0, -2, -1).mean(new long[] { 1, 2 });         // (n): tr / w, averaged over probes
+            var trace = chain.MeanDiagonal(first, few).mean(new long[] { 1 });             // (n): tr / w, averaged over probes
             return trace.reshape(n, 1, 1).expand(n, batch, 1).contiguous().MoveToOuterDisposeScope();
         }
     }
