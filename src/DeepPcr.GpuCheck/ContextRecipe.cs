@@ -24,14 +24,23 @@ public sealed record ContextRecipe(string Name, string Description, Action<Conte
     /// </summary>
     public static ContextRecipe CudaIsaOverride { get; } = new(
         "cuda-isa-override",
-        "builder.CPU().Cuda(o => o.InstructionSet ??= newest supported ISA).EnableAlgorithms()",
-        b => b.CPU().Cuda(ForceSupportedInstructionSet).EnableAlgorithms());
+        "builder.DefaultCPU().Cuda(o => o.InstructionSet ??= newest supported ISA).EnableAlgorithms()",
+        b => b.DefaultCPU().Cuda(ForceSupportedInstructionSet).EnableAlgorithms());
+
+    /// <summary>
+    /// Every CUDA device ILGPU can describe, made to emit PTX ISA 8.0 (CUDA 12.0's): tried for the kernel
+    /// when the first CUDA kernel fails, in case the driver's JIT refuses the newer PTX.
+    /// </summary>
+    public static ContextRecipe CudaIsa80 { get; } = new(
+        "cuda-isa-8.0",
+        "builder.DefaultCPU().Cuda(o => o.InstructionSet = ISA 8.0).EnableAlgorithms()",
+        b => b.DefaultCPU().Cuda(o => o.InstructionSet = CudaInstructionSet.ISA_80).EnableAlgorithms());
 
     /// <summary>Every CUDA device the driver reports, with no filter (a listing, it may not run kernels).</summary>
     public static ContextRecipe CudaAnyDevice { get; } = new(
         "cuda-any-device",
-        "builder.CPU().Cuda(device => true).EnableAlgorithms()",
-        b => b.CPU().Cuda(_ => true).EnableAlgorithms());
+        "builder.DefaultCPU().Cuda(device => true).EnableAlgorithms()",
+        b => b.DefaultCPU().Cuda(_ => true).EnableAlgorithms());
 
     /// <summary>ILGPU's "all accelerators" listing.</summary>
     public static ContextRecipe AllAccelerators { get; } = new(
@@ -43,7 +52,7 @@ public sealed record ContextRecipe(string Name, string Description, Action<Conte
     public static IReadOnlyList<ContextRecipe> Retries { get; } = [CudaIsaOverride, CudaAnyDevice, AllAccelerators];
 
     /// <summary>Every recipe, by name.</summary>
-    public static IReadOnlyList<ContextRecipe> All { get; } = [Default, .. Retries];
+    public static IReadOnlyList<ContextRecipe> All { get; } = [Default, .. Retries, CudaIsa80];
 
     /// <summary>The newest PTX instruction set ILGPU's PTX backend can emit.</summary>
     public static CudaInstructionSet NewestSupportedInstructionSet =>

@@ -47,7 +47,7 @@ public static class LibCuda
             }
             catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
             {
-                attempts.Add($"{candidate}: {FirstLine(e.Message)}");
+                attempts.Add(Reason(candidate, e.Message));
             }
         }
         handle = IntPtr.Zero;
@@ -118,9 +118,13 @@ public static class LibCuda
         }
     }
 
-    private static string FirstLine(string text)
+    /// <summary>
+    /// .NET's load error starts with a generic sentence and then gives the loader's message per path
+    /// tried; this keeps the loader's messages.
+    /// </summary>
+    private static string Reason(string candidate, string message)
     {
-        int newline = text.IndexOf('\n');
-        return newline < 0 ? text : text[..newline].TrimEnd();
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length > 1 ? string.Join("; ", lines.Skip(1)) : $"{candidate}: {message}";
     }
 }

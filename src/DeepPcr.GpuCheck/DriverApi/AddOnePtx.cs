@@ -61,7 +61,7 @@ public static class AddOnePtx
     public static IReadOnlyList<(string IsaVersion, string Target)> Candidates(int major, int minor)
     {
         int cc = 10 * major + minor;
-        string isa = cc >= 100 ? "8.8" : cc >= 89 ? "8.0" : "7.0";
+        string isa = cc >= 100 ? "8.8" : cc >= 89 ? "8.0" : cc >= 86 ? "7.8" : "7.0";
         var own = (isa, $"sm_{major}{minor}");
         var generic = ("7.0", "sm_52");
         return cc > 52 ? [own, generic] : [generic];
