@@ -16,9 +16,9 @@ namespace DeepPcr.Cli.Bench;
 /// <param name="CapMs">Points whose estimated DeepPCR forward exceeds this are not run and show their estimate.</param>
 public sealed record MlpGrid(int[] Layers, int[] Widths, int[] Batches, double Gain, Activation Activation, ScalarType Dtype, long Seed, int Repeats, double CapMs)
 {
-    /// <summary>The default grid: L in {4, 16, 64, 256, 1024}, w in {1, 4, 16, 64}, B in {1, 16}; tanh, gain 0.9, float32, 5 repeats, 2 s cap.</summary>
+    /// <summary>The default grid: L in {4, 16, 64, 256, 1024}, w in {1, 4, 16, 64}, B in {1, 16}; tanh, gain 0.9, float32, 5 repeats, 10 s cap.</summary>
     public static MlpGrid Default { get; } = new(
-        new[] { 4, 16, 64, 256, 1024 }, new[] { 1, 4, 16, 64 }, new[] { 1, 16 }, 0.9, Activation.Tanh, ScalarType.Float32, 0, 5, 2000);
+        new[] { 4, 16, 64, 256, 1024 }, new[] { 1, 4, 16, 64 }, new[] { 1, 16 }, 0.9, Activation.Tanh, ScalarType.Float32, 0, 5, 10000);
 
     /// <summary>Every point, batch-major then depth then width.</summary>
     public IEnumerable<MlpPoint> Points() =>

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using DeepPcr.Cli.Bench;
+using DeepPcr.Cli.Diffusion;
+using DeepPcr.Models.Diffusion;
 using DeepPcr.Cli.Mlp;
 using DeepPcr.Models.Mlp;
 
@@ -43,8 +45,40 @@ public static class BenchCommand
             Console.WriteLine(Path.Combine(folder, "results.csv"));
             return 0;
         }));
-        var bench = new Command("bench", "Benchmark grids (see `bench mlp`).");
+        var bench = new Command("bench", "Benchmark grids: `bench mlp`, `bench diffusion`.");
         bench.Subcommands.Add(mlp);
+        bench.Subcommands.Add(Diffusion(args));
         return bench;
+    }
+
+    private static Command Diffusion(string[] args)
+    {
+        var output = new Option<string>("--out") { Description = "Folder for results.csv, results.json and the plots.", Required = true };
+        var tolerances = new Option<string>("--tolerances") { Description = "Comma-separated tolerances.", DefaultValueFactory = _ => "1e-2,1e-3,1e-4" };
+        var count = new Option<int>("--count") { Description = "Samples N.", DefaultValueFactory = _ => 64 };
+        var solver = new Option<string>("--solver") { Description = "Samplers (comma-separated) or all.", DefaultValueFactory = _ => "all" };
+        var window = new Option<int>("--window") { Description = "Window of picard-window.", DefaultValueFactory = _ => 64 };
+        var chunk = new Option<int>("--chunk") { Description = "Samples solved at once.", DefaultValueFactory = _ => 64 };
+        var seed = new Option<long>("--seed") { Description = "Seed of x_T and the noise.", DefaultValueFactory = _ => 0 };
+        var command = new Command("diffusion", "Run every diffusion sampler at several tolerances: iterations, depth, time, error and quality, as CSV, JSON and plots.");
+        foreach (Option o in new Option[] { output, tolerances, count, solver, window, chunk, seed }) command.Options.Add(o);
+        command.SetAction(parsed => CommandRunner.Run(() =>
+        {
+            string text = parsed.GetValue(solver)!;
+            var names = text == "all" ? DiffusionSampler.Names : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            foreach (string n in names) DiffusionSampler.Create(n, 1);
+            var tols = parsed.GetValue(tolerances)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(t => double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0 ? v : throw new ArgumentException($"--tolerances: '{t}' is not a positive number.")).ToArray();
+            if (tols.Length == 0) throw new ArgumentException("--tolerances needs at least one value.");
+            var settings = new DiffusionSettings(null, null, parsed.GetValue(count), names, tols[0], parsed.GetValue(window), null, parsed.GetValue(seed), parsed.GetValue(chunk));
+            string folder = parsed.GetValue(output)!;
+            Directory.CreateDirectory(folder);
+            var sweep = DiffusionSweep.Run(settings, tols, args, Console.Error);
+            File.WriteAllText(Path.Combine(folder, "results.json"), sweep.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(folder, "results.csv"), DiffusionSweep.Csv(sweep, names));
+            foreach (string png in DiffusionSweep.Plots(sweep, names, folder)) Console.WriteLine(png);
+            return 0;
+        }));
+        return command;
     }
 }
