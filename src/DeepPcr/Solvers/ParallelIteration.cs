@@ -34,9 +34,10 @@ internal static class ParallelIteration
             using var scope = torch.NewDisposeScope();
             var inputs = Shift(start, z);
             var outputs = step.Evaluate(first, inputs);
-            var residual = outputs - z;
-            var rowResidual = residual.abs().amax(new long[] { -1 });           // (n, B)
-            double residualNorm = rowResidual.max().ToDouble();
+            var residual = (outputs - z).abs_();
+            bool scan = !linearization.UpdateEstimatesError;
+            var rowResidual = scan ? residual.amax(new long[] { -1 }) : null;   // (n, B), for the error-bound scan only
+            double residualNorm = (rowResidual ?? residual).max().ToDouble();
             residuals.Add(residualNorm);
 
             string? alarm = policy.Enabled ? Alarm(residualNorm, residuals, policy, ref growth) : null;
@@ -58,21 +59,21 @@ internal static class ParallelIteration
                 next = ParallelCyclicReduction.SolveUnchecked(new LinearRecurrence(structure, blocks, c, start)).States;
             }
 
-            var stateNorm = z.abs().amax(new long[] { -1 });                    // (n, B)
             double ratio, estimate;
-            double[] final;
-            if (linearization.UpdateEstimatesError)
+            double[]? final = null;
+            if (!scan)
             {
-                var update = (next - z).abs();
-                var allowed = atol + rtol * z.abs();
-                ratio = (update / allowed).max().ToDouble();
+                var update = (next - z).abs_();
+                ratio = update.div(z.abs().mul_(rtol).add_(atol)).max().ToDouble();
                 estimate = update.max().ToDouble();
-                final = ToHost(update.select(0, count - 1).amax(new long[] { -1 }));
+                // The last state's error is carried into the next window only.
+                if (first + count < step.Length) final = ToHost(update.select(0, count - 1).amax(new long[] { -1 }));
             }
             else
             {
+                var stateNorm = z.abs().amax(new long[] { -1 });                // (n, B)
                 var gains = Gains(inputs, outputs, previousInputs, previousOutputs);
-                (ratio, estimate, final) = ErrorBound.Scan(rowResidual, gains, stateNorm, carriedError, atol, rtol);
+                (ratio, estimate, final) = ErrorBound.Scan(rowResidual!, gains, stateNorm, carriedError, atol, rtol);
             }
             estimates.Add(estimate);
 
@@ -85,10 +86,13 @@ internal static class ParallelIteration
                 return Finish(z, iteration, rounds, residuals, estimates, Termination.IterationLimit, null, final);
             }
 
-            previousInputs?.Dispose();
-            previousOutputs?.Dispose();
-            previousInputs = inputs.MoveToOuterDisposeScope();
-            previousOutputs = outputs.MoveToOuterDisposeScope();
+            if (scan)
+            {
+                previousInputs?.Dispose();
+                previousOutputs?.Dispose();
+                previousInputs = inputs.MoveToOuterDisposeScope();
+                previousOutputs = outputs.MoveToOuterDisposeScope();
+            }
             var old = z;
             z = next.MoveToOuterDisposeScope();
             old.Dispose();
