@@ -172,6 +172,28 @@ public class BackwardTests
     }
 
     [Fact]
+    public void ChainModuleTrainsAnyModulesLikeTheSequentialLoop()
+    {
+        using var scope = torch.NewDisposeScope();
+        var gradients = new List<Tensor[]>();
+        var outputs = new List<Tensor>();
+        foreach (var mode in new[] { ChainMode.Parallel, ChainMode.Sequential })
+        {
+            var step = (ModuleListStep)Make(StepKind.Modules, 12, 3, seed: 21);
+            var module = new ChainModule(step) { Mode = mode };
+            Assert.Equal(step.Parameters.Count, module.parameters().Count());
+            var x = torch.randn(new long[] { 4, 3 }, dtype: ScalarType.Float64, generator: new Generator(22)).requires_grad_(true);
+            var y = module.call(x);
+            y.square().sum().backward();
+            outputs.Add(y.detach());
+            gradients.Add(new[] { x.grad! }.Concat(module.parameters().Select(p => p.grad!)).ToArray());
+            if (mode == ChainMode.Parallel) Assert.Equal("deeppcr", module.LastSolution!.Method);
+        }
+        Assert.InRange(Recurrences.MaxAbsDiff(outputs[0], outputs[1]), 0.0, 1e-10);
+        Assert.InRange(PooledError(gradients[0], gradients[1]), 0.0, 1e-8);
+    }
+
+    [Fact]
     public void BadCotangentsAreNamed()
     {
         using var scope = torch.NewDisposeScope();
