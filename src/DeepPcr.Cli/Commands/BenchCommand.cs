@@ -60,8 +60,9 @@ public static class BenchCommand
         var window = new Option<int>("--window") { Description = "Window of picard-window.", DefaultValueFactory = _ => 64 };
         var chunk = new Option<int>("--chunk") { Description = "Samples solved at once.", DefaultValueFactory = _ => 64 };
         var seed = new Option<long>("--seed") { Description = "Seed of x_T and the noise.", DefaultValueFactory = _ => 0 };
+        var replot = new Option<bool>("--replot") { Description = "Only rewrite results.csv and the plots from the results.json already in --out." };
         var command = new Command("diffusion", "Run every diffusion sampler at several tolerances: iterations, depth, time, error and quality, as CSV, JSON and plots.");
-        foreach (Option o in new Option[] { output, tolerances, count, solver, window, chunk, seed }) command.Options.Add(o);
+        foreach (Option o in new Option[] { output, tolerances, count, solver, window, chunk, seed, replot }) command.Options.Add(o);
         command.SetAction(parsed => CommandRunner.Run(() =>
         {
             string text = parsed.GetValue(solver)!;
@@ -73,8 +74,18 @@ public static class BenchCommand
             var settings = new DiffusionSettings(null, null, parsed.GetValue(count), names, tols[0], parsed.GetValue(window), null, parsed.GetValue(seed), parsed.GetValue(chunk));
             string folder = parsed.GetValue(output)!;
             Directory.CreateDirectory(folder);
-            var sweep = DiffusionSweep.Run(settings, tols, args, Console.Error);
-            File.WriteAllText(Path.Combine(folder, "results.json"), sweep.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            string json = Path.Combine(folder, "results.json");
+            System.Text.Json.Nodes.JsonObject sweep;
+            if (parsed.GetValue(replot))
+            {
+                if (!File.Exists(json)) throw new FileNotFoundException($"--replot needs {json}.");
+                sweep = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))?.AsObject() ?? throw new InvalidDataException($"{json} is not a JSON object.");
+            }
+            else
+            {
+                sweep = DiffusionSweep.Run(settings, tols, args, Console.Error);
+                File.WriteAllText(json, sweep.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }
             File.WriteAllText(Path.Combine(folder, "results.csv"), DiffusionSweep.Csv(sweep, names));
             foreach (string png in DiffusionSweep.Plots(sweep, names, folder)) Console.WriteLine(png);
             return 0;

@@ -34,6 +34,9 @@ public static class DiffusionSweep
         return new JsonObject { ["runs"] = runs, ["machine"] = last?["machine"]?.DeepClone(), ["git_sha"] = last?["git_sha"]?.DeepClone() };
     }
 
+    /// <summary>A JSON number, integer or not, as a double.</summary>
+    private static double Number(JsonNode node) => double.Parse(node.ToJsonString(), CultureInfo.InvariantCulture);
+
     /// <summary>CSV: one row per tolerance and sampler.</summary>
     public static string Csv(JsonObject sweep, IEnumerable<string> samplers)
     {
@@ -64,14 +67,14 @@ public static class DiffusionSweep
             var plot = new Plot();
             foreach (string name in samplers)
             {
-                var xs = runs.Select(r => Math.Log10((double)r["tolerance"]!)).ToArray();
-                var ys = runs.Select(r => Math.Log10(Math.Max(1e-3, (double)r[name]![field]!))).ToArray();
+                var xs = runs.Select(r => Math.Log10(Number(r["tolerance"]!))).ToArray();
+                var ys = runs.Select(r => Math.Log10(Math.Max(1e-3, Number(r[name]![field]!)))).ToArray();
                 var line = plot.Add.Scatter(xs, ys);
                 line.LegendText = name;
                 line.MarkerSize = 7;
             }
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-                runs.Select(r => Math.Log10((double)r["tolerance"]!)).ToArray(), runs.Select(r => ((double)r["tolerance"]!).ToString("0.#e0", CultureInfo.InvariantCulture)).ToArray());
+                runs.Select(r => Math.Log10(Number(r["tolerance"]!))).ToArray(), runs.Select(r => Number(r["tolerance"]!).ToString("0.#e0", CultureInfo.InvariantCulture)).ToArray());
             double[] decades = Enumerable.Range(-1, 8).Select(d => (double)d).ToArray();
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(decades, decades.Select(d => Math.Pow(10, d).ToString("0.#", CultureInfo.InvariantCulture)).ToArray());
             plot.XLabel("tolerance of the stopping rule (log scale)");
