@@ -30,51 +30,36 @@ public sealed class SafeTensorWriter
     /// <param name="data">The values in row-major order; copied.</param>
     /// <param name="shape">The dimensions; empty for a scalar.</param>
     /// <exception cref="ArgumentException">The name is invalid or taken, or the data length does not match the shape.</exception>
-    public void Add(string name, float[] data, long[] shape)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        long count = Validate(name, shape);
-        CheckLength(name, shape, count, data.Length);
-        var bytes = new byte[checked(data.Length * sizeof(float))];
-        if (BitConverter.IsLittleEndian)
-        {
-            MemoryMarshal.AsBytes(data.AsSpan()).CopyTo(bytes);
-        }
-        else
-        {
-            for (int i = 0; i < data.Length; i++)
-            {
-                BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), data[i]);
-            }
-        }
-
-        Store(name, SafeTensorDtype.F32, shape, bytes);
-    }
+    public void Add(string name, float[] data, long[] shape) =>
+        AddValues(name, data, shape, SafeTensorDtype.F32, static (span, value) => BinaryPrimitives.WriteSingleLittleEndian(span, value));
 
     /// <summary>Adds an F64 tensor.</summary>
     /// <param name="name">A unique, non-empty name other than "__metadata__".</param>
     /// <param name="data">The values in row-major order; copied.</param>
     /// <param name="shape">The dimensions; empty for a scalar.</param>
     /// <exception cref="ArgumentException">The name is invalid or taken, or the data length does not match the shape.</exception>
-    public void Add(string name, double[] data, long[] shape)
+    public void Add(string name, double[] data, long[] shape) =>
+        AddValues(name, data, shape, SafeTensorDtype.F64, static (span, value) => BinaryPrimitives.WriteDoubleLittleEndian(span, value));
+
+    /// <summary>Copies values as little-endian bytes (a plain copy on little-endian machines) and stores them.</summary>
+    private void AddValues<T>(string name, T[] data, long[] shape, SafeTensorDtype dtype, SpanAction<byte, T> writeLittleEndian)
+        where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(data);
         long count = Validate(name, shape);
         CheckLength(name, shape, count, data.Length);
-        var bytes = new byte[checked(data.Length * sizeof(double))];
+        int size = dtype.ElementSize();
+        var bytes = new byte[checked(data.Length * size)];
         if (BitConverter.IsLittleEndian)
         {
             MemoryMarshal.AsBytes(data.AsSpan()).CopyTo(bytes);
         }
         else
         {
-            for (int i = 0; i < data.Length; i++)
-            {
-                BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(i * sizeof(double)), data[i]);
-            }
+            for (int i = 0; i < data.Length; i++) writeLittleEndian(bytes.AsSpan(i * size), data[i]);
         }
 
-        Store(name, SafeTensorDtype.F64, shape, bytes);
+        Store(name, dtype, shape, bytes);
     }
 
     /// <summary>Adds a tensor of any supported dtype from its raw little-endian, row-major bytes.</summary>
