@@ -45,9 +45,10 @@ public static class BenchCommand
             Console.WriteLine(Path.Combine(folder, "results.csv"));
             return 0;
         }));
-        var bench = new Command("bench", "Benchmark grids: `bench mlp`, `bench diffusion`.");
+        var bench = new Command("bench", "Benchmarks: `bench mlp`, `bench diffusion`, `bench kernels`.");
         bench.Subcommands.Add(mlp);
         bench.Subcommands.Add(Diffusion(args));
+        bench.Subcommands.Add(BenchKernelsCommand.Create(args));
         return bench;
     }
 

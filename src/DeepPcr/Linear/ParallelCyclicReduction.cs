@@ -46,13 +46,13 @@ public static class ParallelCyclicReduction
     /// True when the hand-written host kernel applies: CPU tensors of float32 or float64 outside autograd.
     /// Everything else (other devices, tensors that require grad) runs on TorchSharp operations.
     /// </summary>
-    internal static bool UsesHostKernel(LinearRecurrence r) =>
+    public static bool UsesHostKernel(LinearRecurrence r) =>
         r.C.device_type == DeviceType.CPU && r.A.device_type == DeviceType.CPU && r.Z0.device_type == DeviceType.CPU
         && (r.C.dtype == ScalarType.Float32 || r.C.dtype == ScalarType.Float64)
         && !r.A.requires_grad && !r.C.requires_grad && !r.Z0.requires_grad;
 
     /// <summary>PCR in the hand-written host kernel (<see cref="Kernels.CpuPcrKernel"/>).</summary>
-    internal static unsafe PcrSolution SolveOnHost(LinearRecurrence recurrence)
+    public static unsafe PcrSolution SolveOnHost(LinearRecurrence recurrence)
     {
         using var scope = torch.NewDisposeScope();
         var a = recurrence.A.contiguous();
@@ -72,7 +72,7 @@ public static class ParallelCyclicReduction
     }
 
     /// <summary>PCR from TorchSharp operations: any device, differentiable; the reference for the host kernel.</summary>
-    internal static PcrSolution SolveWithTorchOps(LinearRecurrence recurrence)
+    public static PcrSolution SolveWithTorchOps(LinearRecurrence recurrence)
     {
         using var scope = torch.NewDisposeScope();
         var structure = recurrence.Structure;

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using DeepPcr.Cli.Kernels;
+using DeepPcr.Cli.Measuring;
+
+namespace DeepPcr.Cli.Commands;
+
+/// <summary>`deeppcr bench kernels`: PCR throughput per block structure on the host kernel and on TorchSharp ops, beside the machine's FMA peak.</summary>
+public static class BenchKernelsCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(string[] args)
+    {
+        var repeats = new Option<int>("--repeats") { Description = "Timed repetitions per case.", DefaultValueFactory = _ => 7 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var command = new Command("kernels", "GFLOP/s of whole PCR solves (float32, 8x8 dense, diagonal and scalar blocks, L*B = 4096 and 16384) on the host kernel and on TorchSharp ops, with the measured and theoretical FMA peak.");
+        command.Options.Add(repeats);
+        command.Options.Add(json);
+        command.SetAction(parsed => CommandRunner.Run(() =>
+        {
+            var report = Provenance.Envelope("float32", "host kernel: its own threads; torch ops: best of 1 and 2", args);
+            report["fma_peak_measured_gflops"] = FmaPeak.Measure();
+            report["fma_peak_theoretical_gflops"] = FmaPeak.Theoretical();
+            var rows = new JsonArray();
+            foreach (string structure in new[] { "dense", "diagonal", "scalar" })
+            foreach (var (length, batch) in new[] { (1024, 4), (1024, 16) })
+            {
+                rows.Add(PcrThroughput.Measure(structure, length, batch, 8, parsed.GetValue(repeats)));
+            }
+            report["rows"] = rows;
+            if (parsed.GetValue(json))
+            {
+                Console.WriteLine(report.ToJsonString());
+                return 0;
+            }
+            Console.WriteLine($"FMA peak (float32, all {Environment.ProcessorCount} cores): measured {(double?)report["fma_peak_measured_gflops"]:0.0} GFLOP/s, theoretical {(double?)report["fma_peak_theoretical_gflops"]:0.0} GFLOP/s");
+            Console.WriteLine($"{"blocks",-9} {"L",5} {"B",3} {"host ms",9} {"host GFLOP/s",13} {"torch ms",9} {"torch GFLOP/s",14} {"speed-up",9}");
+            foreach (var row in rows.OfType<JsonObject>())
+            {
+                Console.WriteLine($"{row["structure"],-9} {row["layers"],5} {row["batch"],3} {(double)row["host_kernel_ms"]!,9:0.000} {(double)row["host_kernel_gflops"]!,13:0.0} {(double)row["torch_ops_ms"]!,9:0.000} {(double)row["torch_ops_gflops"]!,14:0.0} {(double)row["speedup_vs_torch_ops"]!,8:0.0}x");
+            }
+            return 0;
+        }));
+        return command;
+    }
+}
