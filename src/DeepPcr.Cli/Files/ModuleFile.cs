@@ -17,8 +17,8 @@ public static class ModuleFile
         var writer = new SafeTensorWriter();
         foreach (var (name, parameter) in module.named_parameters())
         {
-            using var data = parameter.detach().to_type(ScalarType.Float32).contiguous();
-            writer.Add(name, data.data<float>().ToArray(), data.shape);
+            using var data = parameter.detach().to_type(ScalarType.Float32);
+            TensorFiles.Add(writer, name, data);
         }
         foreach (var (key, value) in metadata) writer.Metadata[key] = value;
         writer.Save(path);

@@ -42,7 +42,8 @@ internal static class ErrorBound
         return (worst, max, e);
     }
 
-    private static double[] Host(Tensor t)
+    /// <summary>The values of a tensor of any float dtype and device, as float64 on the host.</summary>
+    internal static double[] Host(Tensor t)
     {
         using var d = t.detach().to_type(ScalarType.Float64).cpu().contiguous();
         return d.data<double>().ToArray();

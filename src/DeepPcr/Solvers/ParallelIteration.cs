@@ -66,7 +66,7 @@ internal static class ParallelIteration
                 ratio = update.div(z.abs().mul_(rtol).add_(atol)).max().ToDouble();
                 estimate = update.max().ToDouble();
                 // The last state's error is carried into the next window only.
-                if (first + count < step.Length) final = ToHost(update.select(0, count - 1).amax(new long[] { -1 }));
+                if (first + count < step.Length) final = ErrorBound.Host(update.select(0, count - 1).amax(new long[] { -1 }));
             }
             else
             {
@@ -153,11 +153,5 @@ internal static class ParallelIteration
         var states = z.MoveToOuterDisposeScope();
         return new Attempt(states, iterations, rounds, residuals, estimates, termination, alarm,
             final ?? new double[states.shape[1]]);
-    }
-
-    private static double[] ToHost(Tensor t)
-    {
-        using var d = t.detach().to_type(ScalarType.Float64).cpu().contiguous();
-        return d.data<double>().ToArray();
     }
 }
