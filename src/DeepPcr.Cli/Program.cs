@@ -9,6 +9,7 @@ public static class Program
     /// <summary>Entry point; returns 0 on success, 2 on bad input, 1 on any other failure.</summary>
     public static int Main(string[] args)
     {
+        OpenMpPolicy.PreferPassive();
         var root = new RootCommand("DeepPcr: parallelise the sequential parts of neural networks (DeepPCR, NeurIPS 2023).");
         root.Subcommands.Add(DemoCommand.Create(args));
         root.Subcommands.Add(MlpCommand.Create(args));

@@ -127,41 +127,7 @@ public sealed class FusedMlpLoop
         }
     }
 
-    private float Slope(float x)
-    {
-        switch (activation)
-        {
-            case Activation.Tanh:
-                float t = MathF.Tanh(x);
-                return 1 - t * t;
-            case Activation.Relu:
-                return x > 0 ? 1 : 0;
-            case Activation.Sigmoid:
-                float s = 1f / (1f + MathF.Exp(-x));
-                return s * (1 - s);
-            case Activation.Gelu:
-                return (float)(0.5 * (1 + Erf(x / Math.Sqrt(2))) + x * Math.Exp(-0.5 * x * x) / Math.Sqrt(2 * Math.PI));
-            default:
-                return 1;
-        }
-    }
+    private float Slope(float x) => HostActivation.Slope(activation, x);
 
-    private float Activate(float x) => activation switch
-    {
-        Activation.Tanh => MathF.Tanh(x),
-        Activation.Relu => x > 0 ? x : 0,
-        Activation.Sigmoid => 1f / (1f + MathF.Exp(-x)),
-        Activation.Gelu => (float)(0.5 * x * (1 + Erf(x / Math.Sqrt(2)))),
-        _ => x,
-    };
-
-    /// <summary>erf to about 1e-7 (Abramowitz and Stegun 7.1.26 is too coarse; this uses a series / continued fraction split).</summary>
-    private static double Erf(double x)
-    {
-        double t = 1.0 / (1.0 + 0.5 * Math.Abs(x));
-        // Numerical Recipes erfc approximation, fractional error below 1.2e-7.
-        double y = t * Math.Exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-                   t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-        return x >= 0 ? 1 - y : y - 1;
-    }
+    private float Activate(float x) => HostActivation.Value(activation, x);
 }

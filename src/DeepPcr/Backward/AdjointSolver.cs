@@ -51,6 +51,12 @@ public static class AdjointSolver
         using var noGrad = torch.no_grad();
         int length = step.Length;
         var inputs = ParallelIteration.Shift(input, states.detach());
+        if (HostAdjoint.Applies(step, input))
+        {
+            var (hostLambda, hostInputGradient, hostRounds) = HostAdjoint.Solve((IHostChainStep)step, input, states, cotangents);
+            var hostParameters = step is IDifferentiableChainStep h ? ParameterGradients(h, inputs, hostLambda) : Array.Empty<Tensor>();
+            return Adopt(new AdjointSolution(hostLambda, hostInputGradient, hostParameters, hostRounds));
+        }
         var structure = BlockStructure.For(step.JacobianStructure);
         var transposed = structure.Transpose(AutogradJacobian.Of(step, 0, inputs));   // (L, B, block): J_l^T
         // Reversed chain: row 1 has no predecessor (z_0 = 0); row k >= 2 uses J_{L-k+2}^T.

@@ -17,6 +17,11 @@ internal static class ParallelIteration
         IChainStep step, Linearization linearization, int first, int count, Tensor start, Tensor guess,
         SolverOptions options, double[]? carriedError)
     {
+        if (HostNewton.Applies(step, linearization, start))
+        {
+            // The states are made in the caller's dispose scope, as the tensor path leaves them.
+            return HostNewton.Run((IHostChainStep)step, first, count, start, guess, options);
+        }
         using var outer = torch.NewDisposeScope();
         var structure = linearization.StructureFor(step);
         int maxIterations = options.MaxIterations ?? count;
@@ -122,7 +127,7 @@ internal static class ParallelIteration
     internal static Tensor Shift(Tensor start, Tensor states) =>
         states.shape[0] == 1 ? start.unsqueeze(0) : torch.cat(new[] { start.unsqueeze(0), states.narrow(0, 0, states.shape[0] - 1) }, 0);
 
-    private static string? Alarm(double residualNorm, List<double> residuals, Safeguards policy, ref int growth)
+    internal static string? Alarm(double residualNorm, List<double> residuals, Safeguards policy, ref int growth)
     {
         if (!double.IsFinite(residualNorm)) return "non-finite residual";
         growth = residualNorm > policy.GrowthFactor * residuals[0] ? growth + 1 : 0;

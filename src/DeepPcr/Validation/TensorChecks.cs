@@ -44,12 +44,34 @@ public static class TensorChecks
     /// <summary>Throws <see cref="ArgumentException"/> when <paramref name="tensor"/> holds a NaN or an infinity.</summary>
     public static void Finite(Tensor tensor, string name)
     {
+        ArgumentNullException.ThrowIfNull(tensor, name);
+        if (AllFiniteOnHost(tensor) == true) return;
         using var scope = torch.NewDisposeScope();
         if (!tensor.isfinite().all().item<bool>())
         {
             long bad = tensor.isfinite().logical_not().sum().item<long>();
             throw new ArgumentException($"{name} holds {bad} non-finite value(s) (NaN or infinity).", name);
         }
+    }
+
+    /// <summary>
+    /// For contiguous CPU float32/float64 tensors, whether every value is finite, read in place (three framework
+    /// calls cost about 30 microseconds, a scan of a few thousand values well under one); null otherwise.
+    /// </summary>
+    private static bool? AllFiniteOnHost(Tensor tensor)
+    {
+        if (tensor.device_type != DeviceType.CPU || !tensor.is_contiguous()) return null;
+        if (tensor.dtype == ScalarType.Float32) return AllFinite(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.bytes));
+        if (tensor.dtype == ScalarType.Float64) return AllFinite(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(tensor.bytes));
+        return null;
+    }
+
+    private static bool AllFinite<T>(ReadOnlySpan<T> values) where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        // x - x is 0 for finite x and NaN for infinities and NaN; the sum of those stays 0 only when all are finite.
+        T sum = T.Zero;
+        foreach (var v in values) sum += v - v;
+        return sum == T.Zero;
     }
 
     /// <summary>Formats a shape as (a, b, c).</summary>

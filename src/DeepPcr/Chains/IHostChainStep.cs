@@ -1,0 +1,29 @@
+using System.Numerics;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Chains;
+
+/// <summary>
+/// A step that can also run on plain host memory, without a framework call per operation: the solvers then keep
+/// a whole Newton solve (evaluations, Jacobians, PCR) in hand-written kernels for CPU tensors of float32 or float64.
+/// The tensor methods of <see cref="IChainStep"/> stay the reference and serve every other case.
+/// </summary>
+public interface IHostChainStep : IChainStep
+{
+    /// <summary>True when <see cref="EvaluateOnHost{T}"/> applies to states of this dtype (the step's parameters
+    /// live on the CPU in that dtype and can be read in place).</summary>
+    bool SupportsHost(ScalarType dtype);
+
+    /// <summary>
+    /// Evaluates steps first..first+n-1, each on its own input, and optionally their dense Jacobians.
+    /// </summary>
+    /// <param name="first">Index of the first step.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="inputs">(n, B, w) row-major: inputs[j] = z_{first+j}.</param>
+    /// <param name="outputs">(n, B, w) row-major, written: f_{first+j}(inputs[j]).</param>
+    /// <param name="jacobian">Empty, or written in the planar layout: entry (i, j) of df/dz for row
+    /// r = j' B + b (step first + j', sample b) at jacobian[(i w + j) * stride + r].</param>
+    /// <param name="stride">The plane stride of <paramref name="jacobian"/> (at least n B).</param>
+    void EvaluateOnHost<T>(int first, int batch, ReadOnlySpan<T> inputs, Span<T> outputs, Span<T> jacobian, long stride)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+}

@@ -1,0 +1,72 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace DeepPcr.Linear.Kernels;
+
+/// <summary>
+/// Dense PCR solves on host memory for the host solvers: blocks in the planar layout of
+/// <see cref="PlanarPcrKernel"/>, right-hand sides row-major. Uses the planar kernel where the CPU has Vector512
+/// and otherwise re-lays the blocks out row-major for <see cref="CpuPcrKernel"/>.
+/// </summary>
+internal static unsafe class HostPcr
+{
+    /// <summary>
+    /// Solves z_l = A_l z_{l-1} + c_l for l = 1..n with dense planar blocks.
+    /// </summary>
+    /// <param name="length">n.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="width">w.</param>
+    /// <param name="a">w^2 planes of n B values (plane stride <paramref name="stride"/>), read only.</param>
+    /// <param name="stride">The plane stride.</param>
+    /// <param name="c">(n, B, w) row-major; overwritten with the solution.</param>
+    /// <param name="z0">(B, w) row-major.</param>
+    /// <param name="planes">Scratch of at least <see cref="ScratchFor"/> values, 64-byte aligned.</param>
+    /// <returns>The rounds run.</returns>
+    public static int SolveDense<T>(int length, int batch, int width, T* a, long stride, T* c, T* z0, T* planes)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long rows = (long)length * batch;
+        if (PlanarPcrKernel.IsSupported)
+        {
+            ToPlanar(c, planes, rows, width, stride);
+            int rounds = PlanarPcrKernel.Solve(length, batch, width, width * width, a, planes, z0, stride, planes + width * stride);
+            FromPlanar(planes, c, rows, width, stride);
+            return rounds;
+        }
+        int block = width * width;
+        T* rowMajor = (T*)NativeMemory.Alloc((nuint)(rows * block), (nuint)sizeof(T));
+        try
+        {
+            for (long r = 0; r < rows; r++)
+            {
+                for (int e = 0; e < block; e++) rowMajor[r * block + e] = a[e * stride + r];
+            }
+            return CpuPcrKernel.Solve(length, batch, width, block, rowMajor, c, z0);
+        }
+        finally
+        {
+            NativeMemory.Free(rowMajor);
+        }
+    }
+
+    /// <summary>The scratch <see cref="SolveDense{T}"/> needs, in values.</summary>
+    public static long ScratchFor(int width, long stride) => width * stride + PlanarPcrKernel.ScratchFor(width, width * width, stride);
+
+    /// <summary>(rows, w) row-major to w planes.</summary>
+    public static void ToPlanar<T>(T* rowMajor, T* planes, long rows, int width, long stride) where T : unmanaged
+    {
+        for (long r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < width; i++) planes[i * stride + r] = rowMajor[r * width + i];
+        }
+    }
+
+    /// <summary>w planes to (rows, w) row-major.</summary>
+    public static void FromPlanar<T>(T* planes, T* rowMajor, long rows, int width, long stride) where T : unmanaged
+    {
+        for (long r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < width; i++) rowMajor[r * width + i] = planes[i * stride + r];
+        }
+    }
+}

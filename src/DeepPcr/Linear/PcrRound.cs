@@ -1,0 +1,81 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Linear;
+
+/// <summary>
+/// One round of <see cref="ParallelCyclicReduction"/> on its own, for kernel benchmarks and tests: round s
+/// updates c_l += A_l c_{l-s} for rows l = s..L-1 (0-based) and composes A_l A_{l-s} for rows l &gt;= 2s.
+/// The same round runs on the host kernel or on TorchSharp operations.
+/// </summary>
+public static class PcrRound
+{
+    /// <summary>
+    /// Round s on the host kernel, in place and without allocating: copies c's first L - s rows to
+    /// <paramref name="scratch"/>, updates c's rows s..L-1 and writes the composed blocks to <paramref name="aNext"/>.
+    /// </summary>
+    /// <param name="structure">The block structure.</param>
+    /// <param name="s">The round's stride, 1 &lt;= s &lt; L.</param>
+    /// <param name="a">(L - s, B, block): the blocks of rows s..L-1; contiguous CPU float32/float64.</param>
+    /// <param name="c">(L, B, w), updated.</param>
+    /// <param name="aNext">(max(L - 2s, 0), B, block) or more rows, written.</param>
+    /// <param name="scratch">(L - s, B, w) or more rows, overwritten.</param>
+    /// <exception cref="ArgumentException">Tensors that are not contiguous CPU float32/float64 of one dtype, or that do not fit.</exception>
+    public static unsafe void RunOnHost(BlockStructure structure, int s, Tensor a, Tensor c, Tensor aNext, Tensor scratch)
+    {
+        ArgumentNullException.ThrowIfNull(structure);
+        int length = (int)c.shape[0], batch = (int)c.shape[1], width = (int)c.shape[2];
+        int block = (int)structure.BlockShape(width).Aggregate(1L, (x, y) => x * y);
+        if (s < 1 || s >= length) throw new ArgumentOutOfRangeException(nameof(s), s, $"The stride must lie in [1, L) for L = {length}.");
+        foreach (var (t, name, rows, inner) in new[] { (a, "a", length - s, block), (aNext, "aNext", Math.Max(length - 2 * s, 0), block), (scratch, "scratch", length - s, width) })
+        {
+            if (!t.is_contiguous() || t.device_type != DeviceType.CPU || t.dtype != c.dtype || t.shape[0] < rows || t.numel() < (long)rows * batch * inner)
+            {
+                throw new ArgumentException($"{name} must be a contiguous CPU tensor of c's dtype with at least {rows} rows of {batch} x {inner} values.", name);
+            }
+        }
+        if (!c.is_contiguous() || c.device_type != DeviceType.CPU || (c.dtype != ScalarType.Float32 && c.dtype != ScalarType.Float64))
+        {
+            throw new ArgumentException("c must be a contiguous CPU float32 or float64 tensor.", nameof(c));
+        }
+        fixed (byte* pa = a.bytes, pc = c.bytes, pn = aNext.bytes, ps = scratch.bytes)
+        {
+            long bytes = (long)(length - s) * batch * width * c.ElementSize;
+            Buffer.MemoryCopy(pc, ps, bytes, bytes);
+            if (c.dtype == ScalarType.Float32) Kernels.CpuPcrKernel.RunRound(s, length, batch, width, block, (float*)pa, (float*)pn, (float*)ps, (float*)pc);
+            else Kernels.CpuPcrKernel.RunRound(s, length, batch, width, block, (double*)pa, (double*)pn, (double*)ps, (double*)pc);
+        }
+    }
+
+    /// <summary>Round s in TorchSharp operations (allocating its results, as the torch-op solve does).</summary>
+    /// <param name="structure">The block structure.</param>
+    /// <param name="s">The round's stride, 1 &lt;= s &lt; L.</param>
+    /// <param name="a">(L - s, B, block): the blocks of rows s..L-1.</param>
+    /// <param name="c">(L, B, w).</param>
+    /// <returns>The updated rows s..L-1 of c (L - s, B, w) and the composed blocks (L - 2s, B, block), or null when L &lt;= 2s.</returns>
+    public static (Tensor Updated, Tensor? Composed) RunWithTorchOps(BlockStructure structure, int s, Tensor a, Tensor c)
+    {
+        ArgumentNullException.ThrowIfNull(structure);
+        long length = c.shape[0];
+        var updated = c.narrow(0, s, length - s) + structure.Apply(a, c.narrow(0, 0, length - s));
+        long remaining = length - 2 * s;
+        var composed = remaining > 0 ? structure.Compose(a.narrow(0, s, remaining), a.narrow(0, 0, remaining)) : null;
+        return (updated, composed);
+    }
+
+    /// <summary>The flops of round s: (L - s) B block-vector products plus (L - 2s) B block products.</summary>
+    public static double Flops(BlockStructure structure, int s, int length, int batch, int width)
+    {
+        ArgumentNullException.ThrowIfNull(structure);
+        var (apply, compose) = FlopsPerBlock(structure, width);
+        return (double)(length - s) * batch * apply + (double)Math.Max(0, length - 2 * s) * batch * compose;
+    }
+
+    /// <summary>Flops of one block-vector product (with its addition) and of one block product.</summary>
+    public static (double Apply, double Compose) FlopsPerBlock(BlockStructure structure, int width) => structure.Kind switch
+    {
+        Chains.JacobianStructure.Dense => (2.0 * width * width, 2.0 * width * width * width),
+        Chains.JacobianStructure.Diagonal => (2.0 * width, width),
+        _ => (2.0 * width, 1),
+    };
+}
