@@ -124,9 +124,9 @@ internal static unsafe class CpuPcrKernel
         }
     }
 
-    /// <summary>y += A x for one block.</summary>
+    /// <summary>y += A x for one block of any structure.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ApplyAdd<T>(T* a, T* x, T* y, int width, int blockSize, T normal)
+    internal static void ApplyAdd<T>(T* a, T* x, T* y, int width, int blockSize, T normal)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (blockSize == width)
@@ -141,5 +141,14 @@ internal static unsafe class CpuPcrKernel
         {
             DenseBlockOps.ApplyAdd(a, x, y, width, normal);
         }
+    }
+
+    /// <summary>target = outer · inner for one block of any structure (target distinct from both).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Compose<T>(T* outer, T* inner, T* target, int width, int blockSize, T cutoff)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (blockSize == width * width && width > 1) DenseBlockOps.Compose(outer, inner, target, width, cutoff);
+        else ElementwiseOps.Multiply(outer, inner, target, blockSize, cutoff);
     }
 }
