@@ -75,3 +75,30 @@ public class ChunkedPcrTests
         Assert.Throws<ArgumentException>(() => ChunkedPcr.Solve(nan, 3));
     }
 }
+
+/// <summary>Newton with chunked linear solves: the same fixed point, reported as its own method.</summary>
+public class ChunkedNewtonTests
+{
+    [Theory]
+    [InlineData(1, 3, 0)]
+    [InlineData(5, 1, 2)]
+    [InlineData(1000, 8, 0)]
+    [InlineData(1000, 3, 37)]
+    public void ChunkedNewtonEqualsSequentialOnHostAndTorchPaths(int length, int width, int chunk)
+    {
+        using var scope = torch.NewDisposeScope();
+        var chain = Models.Mlp.MlpChain.Random(length, width, 0.9, Models.Mlp.Activation.Tanh, ScalarType.Float64, seed: length + width);
+        var input = torch.randn(new long[] { 2, width }, dtype: ScalarType.Float64, generator: new Generator(4));
+        var sequential = Solvers.SequentialPass.Run(chain, input);
+        var options = new Solvers.SolverOptions(ChunkSize: chunk);
+        int expectedChunk = options.ChunkFor(length, 2, width, BlockStructure.Dense);
+        foreach (IChainStep step in new IChainStep[] { chain, new TensorOnlyStep(chain) })
+        {
+            var result = Solvers.ParallelChainSolver.DeepPcr.Solve(step, input, options);
+            Assert.Equal("deeppcr-chunked", result.Method);
+            Assert.Equal(Solvers.Termination.Converged, result.Termination);
+            Assert.Equal(ChunkedPcr.RoundsFor(length, expectedChunk), result.PcrRounds);
+            Assert.InRange(Recurrences.MaxAbsDiff(result.States, sequential), 0.0, 1e-9);
+        }
+    }
+}

@@ -16,7 +16,7 @@ public static class ChunkedPcr
     /// <param name="chunkSize">Rows per chunk, at least 1 (clipped to L).</param>
     /// <returns>States (L, B, w) and the PCR rounds over the chunk boundaries: ceil(log2 ceil(L / c)).</returns>
     /// <exception cref="ArgumentException">Shapes, dtypes or devices that do not fit, or non-finite values.</exception>
-    public static unsafe PcrSolution Solve(LinearRecurrence recurrence, int chunkSize)
+    public static PcrSolution Solve(LinearRecurrence recurrence, int chunkSize)
     {
         ArgumentNullException.ThrowIfNull(recurrence);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
@@ -25,6 +25,12 @@ public static class ChunkedPcr
         {
             throw new ArgumentException("Chunked PCR runs on the host kernel: CPU float32 or float64 tensors outside autograd.", nameof(recurrence));
         }
+        return SolveUnchecked(recurrence, chunkSize);
+    }
+
+    /// <summary>As <see cref="Solve"/> without the value checks, for Newton's loop; host-kernel tensors only.</summary>
+    internal static unsafe PcrSolution SolveUnchecked(LinearRecurrence recurrence, int chunkSize)
+    {
         using var scope = torch.NewDisposeScope();
         var a = recurrence.A.contiguous();
         var z0 = recurrence.Z0.contiguous();
@@ -41,6 +47,10 @@ public static class ChunkedPcr
         }
         return new PcrSolution(c.MoveToOuterDisposeScope(), rounds);
     }
+
+    /// <summary>The PCR rounds over the chunk boundaries for L rows in chunks of c.</summary>
+    public static int RoundsFor(int length, int chunkSize) =>
+        ParallelCyclicReduction.RoundsFor((length + Math.Min(chunkSize, length) - 1) / Math.Min(chunkSize, length));
 
     /// <summary>
     /// The chunk size that a simple cost model expects to be fastest on <paramref name="cores"/> cores, counting

@@ -5,7 +5,8 @@ namespace DeepPcr.Solvers;
 /// <summary>The outcome of solving a chain, whichever method produced it.</summary>
 /// <param name="States">(L, B, w): z_1..z_L.</param>
 /// <param name="Method">What actually produced the states: "sequential", "deeppcr", "quasi-newton-diagonal",
-/// "quasi-newton-scalar", "picard", any of these with "-window" when windowed.</param>
+/// "quasi-newton-scalar", "picard", "elk", "deeppcr-trust-region", "auto" never (Auto names what it ran); "-chunked" when the
+/// linear solves used chunked PCR, "-window" when windowed.</param>
 /// <param name="Iterations">Newton or Picard iterations (summed over windows); 0 for sequential.</param>
 /// <param name="PcrRounds">PCR rounds per linear solve: ceil(log2 n) for n rows solved at once; 0 when none ran.</param>
 /// <param name="ResidualNorms">max |f_l(z_{l-1}) - z_l| at each iterate, in order (windows one after another).</param>

@@ -41,7 +41,8 @@ internal static unsafe class HostNewton
         var policy = options.Policy;
         var residuals = new List<double>();
         var estimates = new List<double>();
-        int rounds = ParallelCyclicReduction.RoundsFor(count);
+        int chunk = options.ChunkFor(count, batch, width, BlockStructure.Dense);
+        int rounds = chunk > 0 ? ChunkedPcr.RoundsFor(count, chunk) : ParallelCyclicReduction.RoundsFor(count);
         int growth = 0;
 
         // chain = [z_0; z_1..z_n]: the inputs of the steps are its first n rows, the iterate its last n rows.
@@ -76,7 +77,7 @@ internal static unsafe class HostNewton
                     return Finish(chain, rowSize, count, batch, width, start, iteration, rounds, residuals, estimates, Termination.IterationLimit, alarm, null);
                 }
 
-                NewtonStep(count, batch, width, jacobian, stride, planes, chain, outputs, next, zeros, residualNorm);
+                NewtonStep(count, batch, width, jacobian, stride, planes, chain, outputs, next, zeros, residualNorm, chunk);
 
                 double ratio = 0, estimate = 0;
                 for (int i = 0; i < next.Length; i++)
@@ -105,7 +106,7 @@ internal static unsafe class HostNewton
     /// next holds the residual f(z) - z on entry and the next iterate on return: z + d with d solved from the
     /// residual, or, when that is not finite, the DEER form's solution from the start state.
     /// </summary>
-    private static void NewtonStep<T>(int count, int batch, int width, T* jacobian, long stride, T* planes, T[] chain, T[] outputs, T[] next, T[] zeros, double residualNorm)
+    private static void NewtonStep<T>(int count, int batch, int width, T* jacobian, long stride, T* planes, T[] chain, T[] outputs, T[] next, T[] zeros, double residualNorm, int chunk)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int rowSize = batch * width;
@@ -114,7 +115,7 @@ internal static unsafe class HostNewton
             T* z = pChain + rowSize;
             if (double.IsFinite(residualNorm))
             {
-                HostPcr.SolveDense(count, batch, width, jacobian, stride, pNext, pZeros, planes);
+                HostPcr.SolveDense(count, batch, width, jacobian, stride, pNext, pZeros, planes, chunk);
                 bool finite = true;
                 for (int i = 0; i < next.Length; i++)
                 {
@@ -135,7 +136,7 @@ internal static unsafe class HostNewton
                     pNext[r * width + i] = sum;
                 }
             }
-            HostPcr.SolveDense(count, batch, width, jacobian, stride, pNext, pChain, planes);
+            HostPcr.SolveDense(count, batch, width, jacobian, stride, pNext, pChain, planes, chunk);
         }
     }
 

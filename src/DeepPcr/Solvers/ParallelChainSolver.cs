@@ -45,7 +45,7 @@ public class ParallelChainSolver : IChainSolver
         var attempt = RunWindows(step, input, options, window);
         if (attempt.Alarm is null)
         {
-            return Solution(attempt, MethodName(window, step), attempt.Termination, "none", null).Adopt();
+            return Solution(attempt, MethodName(window, step, options), attempt.Termination, "none", null).Adopt();
         }
 
         var policy = options.Policy;
@@ -55,7 +55,7 @@ public class ParallelChainSolver : IChainSolver
             var retry = RunWindows(step, input, options with { MaxIterations = null }, retryWindow);
             if (retry.Alarm is null && retry.Termination == Termination.Converged)
             {
-                return Solution(retry, MethodName(retryWindow, step), Termination.FellBack, "window", attempt.Alarm).Adopt();
+                return Solution(retry, MethodName(retryWindow, step, options), Termination.FellBack, "window", attempt.Alarm).Adopt();
             }
         }
         var states = SequentialPass.RunFrom(step, 0, step.Length, input);
@@ -63,7 +63,8 @@ public class ParallelChainSolver : IChainSolver
             attempt.ResidualNorms, attempt.ErrorEstimates, Termination.FellBack, "sequential", attempt.Alarm).Adopt();
     }
 
-    private string MethodName(int window, IChainStep step) => window < step.Length ? Name + "-window" : Name;
+    private string MethodName(int window, IChainStep step, SolverOptions options) =>
+        Name + (options.ChunkSize is not null && linearization.StructureFor(step) is not null ? "-chunked" : "") + (window < step.Length ? "-window" : "");
 
     private Attempt RunWindows(IChainStep step, Tensor input, SolverOptions options, int window)
     {

@@ -29,7 +29,8 @@ internal static class ParallelIteration
         var policy = options.Policy;
         var residuals = new List<double>();
         var estimates = new List<double>();
-        int rounds = structure is null ? 0 : ParallelCyclicReduction.RoundsFor(count);
+        int chunk = structure is null ? 0 : options.ChunkFor(count, (int)start.shape[0], step.Width, structure);
+        int rounds = structure is null ? 0 : chunk > 0 ? ChunkedPcr.RoundsFor(count, chunk) : ParallelCyclicReduction.RoundsFor(count);
         int growth = 0;
         Tensor z = guess.detach().clone();
         Tensor? previousInputs = null, previousOutputs = null;
@@ -60,7 +61,7 @@ internal static class ParallelIteration
             else
             {
                 var blocks = linearization.Blocks(step, first, inputs)!;
-                next = NewtonStep(structure, blocks, inputs, outputs, z, start, residualNorm);
+                next = NewtonStep(structure, blocks, inputs, outputs, z, start, residualNorm, chunk);
             }
 
             double ratio, estimate;
@@ -111,16 +112,18 @@ internal static class ParallelIteration
     /// Once a value is non-finite it uses the DEER form, which never reads z_l for row l and so recovers
     /// (z + d would stay NaN forever).
     /// </summary>
-    private static Tensor NewtonStep(BlockStructure structure, Tensor blocks, Tensor inputs, Tensor outputs, Tensor z, Tensor start, double residualNorm)
+    private static Tensor NewtonStep(BlockStructure structure, Tensor blocks, Tensor inputs, Tensor outputs, Tensor z, Tensor start, double residualNorm, int chunk)
     {
+        PcrSolution Solve(LinearRecurrence r) =>
+            chunk > 0 && ParallelCyclicReduction.UsesHostKernel(r) ? ChunkedPcr.SolveUnchecked(r, chunk) : ParallelCyclicReduction.SolveUnchecked(r);
         if (double.IsFinite(residualNorm))
         {
-            var correction = ParallelCyclicReduction.SolveUnchecked(new LinearRecurrence(structure, blocks, outputs - z, torch.zeros_like(start))).States;
+            var correction = Solve(new LinearRecurrence(structure, blocks, outputs - z, torch.zeros_like(start))).States;
             var next = z + correction;
             if (next.isfinite().all().item<bool>()) return next;
         }
         var c = outputs - structure.Apply(blocks, inputs);
-        return ParallelCyclicReduction.SolveUnchecked(new LinearRecurrence(structure, blocks, c, start)).States;
+        return Solve(new LinearRecurrence(structure, blocks, c, start)).States;
     }
 
     /// <summary>(n, B, w): the inputs of the steps, the start state followed by all but the last state.</summary>

@@ -14,6 +14,10 @@ namespace DeepPcr.Solvers;
 /// <param name="Guess">(L, B, w): the states to start from when <see cref="InitialGuess"/> is Given.</param>
 /// <param name="Window">Solve W steps at a time (sliding window), or null for the whole chain at once.</param>
 /// <param name="Safeguards">The safeguard and fallback policy.</param>
+/// <param name="ChunkSize">Null: plain PCR, ceil(log2 n) rounds per solve (DeepPCR). Otherwise hybrid chunked PCR
+/// (<see cref="Linear.ChunkedPcr"/>) for every linear solve of a Newton or quasi-Newton step on CPU tensors, with
+/// chunks of that many rows, or, for 0, the chunk size of <see cref="Linear.ChunkedPcr.ChooseChunkSize"/>; the
+/// method is then reported with "-chunked".</param>
 public sealed record SolverOptions(
     int? MaxIterations = null,
     double? AbsoluteTolerance = null,
@@ -21,13 +25,22 @@ public sealed record SolverOptions(
     InitialGuess InitialGuess = InitialGuess.Zeros,
     Tensor? Guess = null,
     int? Window = null,
-    Safeguards? Safeguards = null)
+    Safeguards? Safeguards = null,
+    int? ChunkSize = null)
 {
     /// <summary>The defaults: cold start from zeros, whole chain, default tolerances and safeguards.</summary>
     public static SolverOptions Default { get; } = new();
 
     /// <summary>The safeguard policy in force.</summary>
     public Safeguards Policy => Safeguards ?? Solvers.Safeguards.Default;
+
+    /// <summary>The chunk size for n rows of B samples and width w, or 0 for plain PCR.</summary>
+    public int ChunkFor(int rows, int batch, int width, Linear.BlockStructure structure) => ChunkSize switch
+    {
+        null => 0,
+        0 => Linear.ChunkedPcr.ChooseChunkSize(rows, batch, width, structure, Environment.ProcessorCount),
+        int c => Math.Min(c, rows),
+    };
 
     /// <summary>atol for the given dtype.</summary>
     public double Atol(ScalarType dtype) => AbsoluteTolerance ?? (dtype == ScalarType.Float32 ? 1e-6 : 1e-12);
@@ -44,6 +57,7 @@ public sealed record SolverOptions(
             throw new ArgumentException("Tolerances must be non-negative numbers.");
         }
         if (Window is < 1) throw new ArgumentException($"Window is {Window}; it must be at least 1.");
+        if (ChunkSize is < 0) throw new ArgumentException($"ChunkSize is {ChunkSize}; it must be 0 (automatic) or a positive number of rows.");
         if (InitialGuess == InitialGuess.Given && Guess is null) throw new ArgumentException("InitialGuess is Given but no Guess tensor was set.");
         if (Policy.GrowthFactor is not > 1 || Policy.GrowthIterations < 1 || Policy.FallbackWindow < 0)
         {

@@ -5,8 +5,9 @@ namespace DeepPcr.Linear.Kernels;
 
 /// <summary>
 /// Dense PCR solves on host memory for the host solvers: blocks in the planar layout of
-/// <see cref="PlanarPcrKernel"/>, right-hand sides row-major. Uses the planar kernel where the CPU has Vector512
-/// and otherwise re-lays the blocks out row-major for <see cref="CpuPcrKernel"/>.
+/// <see cref="PlanarPcrKernel"/>, right-hand sides row-major. Plain PCR uses the planar kernel where the CPU has
+/// Vector512; otherwise, and for chunked PCR, the blocks are re-laid out row-major for <see cref="CpuPcrKernel"/> or
+/// <see cref="ChunkedPcrKernel"/>.
 /// </summary>
 internal static unsafe class HostPcr
 {
@@ -21,12 +22,13 @@ internal static unsafe class HostPcr
     /// <param name="c">(n, B, w) row-major; overwritten with the solution.</param>
     /// <param name="z0">(B, w) row-major.</param>
     /// <param name="planes">Scratch of at least <see cref="ScratchFor"/> values, 64-byte aligned.</param>
+    /// <param name="chunk">0 for plain PCR, else the rows per chunk of <see cref="ChunkedPcrKernel"/>.</param>
     /// <returns>The rounds run.</returns>
-    public static int SolveDense<T>(int length, int batch, int width, T* a, long stride, T* c, T* z0, T* planes)
+    public static int SolveDense<T>(int length, int batch, int width, T* a, long stride, T* c, T* z0, T* planes, int chunk = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long rows = (long)length * batch;
-        if (PlanarPcrKernel.IsSupported)
+        if (PlanarPcrKernel.IsSupported && chunk == 0)
         {
             ToPlanar(c, planes, rows, width, stride);
             int rounds = PlanarPcrKernel.Solve(length, batch, width, width * width, a, planes, z0, stride, planes + width * stride);
@@ -41,7 +43,9 @@ internal static unsafe class HostPcr
             {
                 for (int e = 0; e < block; e++) rowMajor[r * block + e] = a[e * stride + r];
             }
-            return CpuPcrKernel.Solve(length, batch, width, block, rowMajor, c, z0);
+            return chunk > 0
+                ? ChunkedPcrKernel.Solve(length, batch, width, block, chunk, rowMajor, c, z0)
+                : CpuPcrKernel.Solve(length, batch, width, block, rowMajor, c, z0);
         }
         finally
         {
