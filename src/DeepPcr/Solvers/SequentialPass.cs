@@ -26,6 +26,10 @@ public static class SequentialPass
     /// <returns>(count, B, w): z_{first+1}..z_{first+count}.</returns>
     internal static Tensor RunFrom(IChainStep step, int first, int count, Tensor start)
     {
+        if (step is IHostChainStep host && start.device_type == DeviceType.CPU && !start.requires_grad && host.SupportsHost(start.dtype))
+        {
+            return start.dtype == ScalarType.Float32 ? RunOnHost<float>(host, first, count, start) : RunOnHost<double>(host, first, count, start);
+        }
         using var scope = torch.NewDisposeScope();
         var states = new Tensor[count];
         var z = start.unsqueeze(0);
@@ -35,5 +39,23 @@ public static class SequentialPass
             states[k] = z;
         }
         return torch.cat(states, 0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The fused sequential loop: one host evaluation per step, no framework call in the loop.</summary>
+    private static Tensor RunOnHost<T>(IHostChainStep step, int first, int count, Tensor start) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int batch = (int)start.shape[0], rowSize = batch * step.Width;
+        var states = torch.empty(new long[] { count, batch, step.Width }, dtype: start.dtype);
+        var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(states.bytes);
+        using (var contiguous = start.detach().contiguous())
+        {
+            var input = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(contiguous.bytes);
+            step.EvaluateOnHost<T>(first, batch, input, values.Slice(0, rowSize), Span<T>.Empty, 0);
+        }
+        for (int k = 1; k < count; k++)
+        {
+            step.EvaluateOnHost<T>(first + k, batch, values.Slice((k - 1) * rowSize, rowSize), values.Slice(k * rowSize, rowSize), Span<T>.Empty, 0);
+        }
+        return states;
     }
 }
