@@ -45,10 +45,11 @@ public static class BenchCommand
             Console.WriteLine(Path.Combine(folder, "results.csv"));
             return 0;
         }));
-        var bench = new Command("bench", "Benchmarks: `bench mlp`, `bench diffusion`, `bench kernels`.");
+        var bench = new Command("bench", "Benchmarks: `bench mlp`, `bench diffusion`, `bench kernels`, `bench solvers`.");
         bench.Subcommands.Add(mlp);
         bench.Subcommands.Add(Diffusion(args));
         bench.Subcommands.Add(BenchKernelsCommand.Create(args));
+        bench.Subcommands.Add(BenchSolversCommand.Create(args));
         return bench;
     }
 
