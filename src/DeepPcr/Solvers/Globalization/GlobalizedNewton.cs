@@ -1,0 +1,101 @@
+using DeepPcr.Chains;
+using DeepPcr.Linear;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Solvers.Globalization;
+
+/// <summary>
+/// The iteration shared by the damped and trust-region methods. At each accepted iterate z it builds the exact
+/// Jacobians and the undamped Newton correction d (bidiagonal PCR, correction form); d is the error estimate, so
+/// the run stops, keeping z, when |d| &lt;= atol + rtol |z| everywhere (as exact Newton in <see cref="ParallelIteration"/>).
+/// Otherwise the step control turns d into a trial, the chain is evaluated there, and each sample accepts or
+/// rejects its trial by its merit ||r||^2. Every trial counts as an iteration (one evaluation and at least one
+/// linear solve) whether accepted or not; a rejected trial keeps z, its Jacobians and its correction.
+/// ResidualNorms and ErrorEstimates hold one entry per accepted iterate.
+/// </summary>
+internal static class GlobalizedNewton
+{
+    /// <summary>Runs the iteration over the whole chain from <paramref name="guess"/>.</summary>
+    /// <param name="step">The chain.</param>
+    /// <param name="start">(B, w): z_0.</param>
+    /// <param name="guess">(L, B, w): the first iterate; adopted.</param>
+    /// <param name="options">Tolerances, iteration limit (null: 2L) and safeguards.</param>
+    /// <param name="control">Damping or clipping, with its per-sample state.</param>
+    public static Attempt Run(IChainStep step, Tensor start, Tensor guess, SolverOptions options, IStepControl control)
+    {
+        using var outer = torch.NewDisposeScope();
+        var structure = BlockStructure.For(step.JacobianStructure);
+        int maxIterations = options.MaxIterations ?? 2 * step.Length;
+        int rounds = ParallelCyclicReduction.RoundsFor(step.Length);
+        var residuals = new List<double>();
+        var estimates = new List<double>();
+        var iterate = Iterate.At(step, start, guess);
+        var watch = new GrowthWatch(options.Policy);
+        string? alarm = watch.Check(Record(iterate, residuals));
+        Tensor? jacobians = null, correction = null;
+        double ratio = double.PositiveInfinity;
+        int iterations = 0;
+        while (alarm is null)
+        {
+            if (correction is null)
+            {
+                jacobians = AutogradJacobian.Of(step, 0, iterate.Inputs);
+                correction = Correction(structure, jacobians, iterate.Residual, start);
+                (ratio, double estimate) = StopRatio(correction, iterate.States, options);
+                estimates.Add(estimate);
+            }
+            if (ratio <= 1.0) return Finish(iterate, iterations, rounds, residuals, estimates, Termination.Converged, null);
+            if (iterations >= maxIterations) break;
+
+            var trialStates = control.Trial(new Proposal(iterate, jacobians!, structure, correction));
+            iterations++;
+            using var trial = Iterate.At(step, start, trialStates);
+            bool[] take = control.Judge(iterate.Merit, trial.Merit);
+            if (!take.Any(t => t)) continue;
+
+            var accepted = iterate.Merge(trial, take);
+            iterate.Dispose();
+            iterate = accepted;
+            jacobians!.Dispose();
+            correction.Dispose();
+            correction = null;
+            alarm = watch.Check(Record(iterate, residuals));
+        }
+        if (alarm is not null) estimates.Add(double.NaN);
+        return Finish(iterate, iterations, rounds, residuals, estimates, Termination.IterationLimit, alarm);
+    }
+
+    private static double Record(Iterate iterate, List<double> residuals)
+    {
+        double norm = iterate.ResidualNorm;
+        residuals.Add(norm);
+        return norm;
+    }
+
+    /// <summary>(n, B, w): d with d_l = A_l d_{l-1} + r_l, d_0 = 0 (Newton's correction; non-finite where it overflows).</summary>
+    private static Tensor Correction(BlockStructure structure, Tensor jacobians, Tensor residual, Tensor start)
+    {
+        using var scope = torch.NewDisposeScope();
+        var recurrence = new LinearRecurrence(structure, jacobians, residual, torch.zeros_like(start));
+        return ParallelCyclicReduction.SolveUnchecked(recurrence).States.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>max |d| / (atol + rtol |z|) (NaN or infinity when d is not finite) and max |d|.</summary>
+    private static (double Ratio, double Estimate) StopRatio(Tensor correction, Tensor states, SolverOptions options)
+    {
+        using var scope = torch.NewDisposeScope();
+        double atol = options.Atol(states.dtype), rtol = options.Rtol(states.dtype);
+        var update = correction.abs();
+        double ratio = update.div(states.abs().mul_(rtol).add_(atol)).max().ToDouble();
+        return (ratio, update.max().ToDouble());
+    }
+
+    private static Attempt Finish(
+        Iterate iterate, int iterations, int rounds, List<double> residuals, List<double> estimates,
+        Termination termination, string? alarm)
+    {
+        var states = iterate.States.detach().clone().MoveToOuterDisposeScope();
+        return new Attempt(states, iterations, rounds, residuals, estimates, termination, alarm, new double[states.shape[1]]);
+    }
+}

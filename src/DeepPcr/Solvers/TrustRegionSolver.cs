@@ -1,0 +1,35 @@
+using DeepPcr.Chains;
+using DeepPcr.Solvers.Globalization;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Solvers;
+
+/// <summary>
+/// "deeppcr-trust-region": the DeepPCR Newton step (bidiagonal PCR, correction form) with each state's update
+/// clipped to a radius Delta in the infinity norm over w, Delta adapted per sample from the merit ||r||^2.
+/// Cheap: no solve beyond DeepPCR's own; a rejected trial costs one evaluation.
+/// </summary>
+/// <remarks>
+/// <para>The rule, per sample. Delta starts at infinity (the undamped Newton step), which is accepted whenever it
+/// is finite, for the reason given in <see cref="DampedNewtonSolver"/>: Newton's exact prefix grows by a state per
+/// iteration, so judging its intermediate iterates by a whole-chain merit slows expansive chains down. A rejected
+/// (non-finite) Newton trial sets Delta = min(0.25 max_l ||d_l||, 1) (a non-finite update row counts as the
+/// largest finite number; tanh-like states live in [-1, 1]). A clipped trial is accepted when the merit decreases,
+/// and Delta doubles; otherwise Delta /= 4. Once Delta exceeds every update the step is Newton again.</para>
+/// <para>Options as for <see cref="DampedNewtonSolver"/>: iteration limit 2L by default, windows ignored,
+/// alarms and the iteration limit (with safeguards on) fall back to the sequential pass.</para>
+/// </remarks>
+public sealed class TrustRegionSolver : IChainSolver
+{
+    /// <summary>The shared instance.</summary>
+    public static TrustRegionSolver Instance { get; } = new();
+
+    internal TrustRegionRule Rule { get; init; } = new();
+
+    /// <inheritdoc />
+    public string Name => "deeppcr-trust-region";
+
+    /// <inheritdoc />
+    public ChainSolution Solve(IChainStep step, Tensor input, SolverOptions? options = null) =>
+        GlobalizedSolve.Solve(Name, step, input, options, batch => new TrustRegionControl(batch, Rule));
+}
