@@ -10,14 +10,16 @@ namespace DeepPcr.Solvers;
 /// Cheap: no solve beyond DeepPCR's own; a rejected trial costs one evaluation.
 /// </summary>
 /// <remarks>
-/// <para>The rule, per sample. Delta starts at infinity (the undamped Newton step), which is accepted whenever it
-/// is finite, for the reason given in <see cref="DampedNewtonSolver"/>: Newton's exact prefix grows by a state per
-/// iteration, so judging its intermediate iterates by a whole-chain merit slows expansive chains down. A rejected
-/// (non-finite) Newton trial sets Delta = min(0.25 max_l ||d_l||, 1) (a non-finite update row counts as the
-/// largest finite number; tanh-like states live in [-1, 1]). A clipped trial is accepted when the merit decreases,
-/// and Delta doubles; otherwise Delta /= 4. Once Delta exceeds every update the step is Newton again.</para>
-/// <para>Options as for <see cref="DampedNewtonSolver"/>: iteration limit 2L by default, windows ignored,
-/// alarms and the iteration limit (with safeguards on) fall back to the sequential pass.</para>
+/// <para>The rule, per sample. Delta starts at infinity: the trial is Newton's iterate cut at the first overflowing
+/// row, as in <see cref="DampedNewtonSolver"/>, and it is accepted whenever it evaluates to finite values, for the
+/// reason given there (Newton's exact prefix grows by a state per iteration; judging its iterates by a whole-chain
+/// merit stopped convergence within 2L iterations at gains 1.5 and 3: accepting only merit decreases, or growth up
+/// to 1e2 times, and clipping otherwise reached the limit of 512 at L = 256). A rejected unclipped trial sets
+/// Delta = min(0.25 max_l ||d_l||_inf, 1) (tanh-like states live in [-1, 1]). A clipped trial is accepted when the
+/// merit decreases, and Delta doubles; otherwise Delta /= 4. Once Delta exceeds every state's update the step is
+/// Newton again.</para>
+/// <para>Options as for <see cref="DampedNewtonSolver"/>: iteration limit 2L by default, every trial counts as an
+/// iteration, windows ignored, alarms and the iteration limit (with safeguards on) fall back to the sequential pass.</para>
 /// </remarks>
 public sealed class TrustRegionSolver : IChainSolver
 {

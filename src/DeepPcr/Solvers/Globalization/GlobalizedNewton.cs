@@ -7,9 +7,9 @@ namespace DeepPcr.Solvers.Globalization;
 
 /// <summary>
 /// The iteration shared by the damped and trust-region methods. At each accepted iterate z it builds the exact
-/// Jacobians and the undamped Newton correction d (bidiagonal PCR, correction form); d is the error estimate, so
+/// Jacobians and the undamped Newton correction d (<see cref="NewtonCorrection"/>: bidiagonal PCR); d is the error estimate, so
 /// the run stops, keeping z, when |d| &lt;= atol + rtol |z| everywhere (as exact Newton in <see cref="ParallelIteration"/>).
-/// Otherwise the step control turns d into a trial, the chain is evaluated there, and each sample accepts or
+/// Otherwise the step control turns d, cut at each sample's first overflowing row, into a trial, the chain is evaluated there, and each sample accepts or
 /// rejects its trial by its merit ||r||^2. Every trial counts as an iteration (one evaluation and at least one
 /// linear solve) whether accepted or not; a rejected trial keeps z, its Jacobians and its correction.
 /// ResidualNorms and ErrorEstimates hold one entry per accepted iterate.
@@ -41,9 +41,11 @@ internal static class GlobalizedNewton
             if (correction is null)
             {
                 jacobians = AutogradJacobian.Of(step, 0, iterate.Inputs);
-                correction = Correction(structure, jacobians, iterate.Residual, start);
-                (ratio, double estimate) = StopRatio(correction, iterate.States, options);
+                var full = NewtonCorrection.Of(structure, jacobians, iterate, start);
+                (ratio, double estimate) = StopRatio(full, iterate.States, options);
                 estimates.Add(estimate);
+                correction = NewtonCorrection.FinitePrefix(full);
+                full.Dispose();
             }
             if (ratio <= 1.0) return Finish(iterate, iterations, rounds, residuals, estimates, Termination.Converged, null);
             if (iterations >= maxIterations) break;
@@ -71,14 +73,6 @@ internal static class GlobalizedNewton
         double norm = iterate.ResidualNorm;
         residuals.Add(norm);
         return norm;
-    }
-
-    /// <summary>(n, B, w): d with d_l = A_l d_{l-1} + r_l, d_0 = 0 (Newton's correction; non-finite where it overflows).</summary>
-    private static Tensor Correction(BlockStructure structure, Tensor jacobians, Tensor residual, Tensor start)
-    {
-        using var scope = torch.NewDisposeScope();
-        var recurrence = new LinearRecurrence(structure, jacobians, residual, torch.zeros_like(start));
-        return ParallelCyclicReduction.SolveUnchecked(recurrence).States.MoveToOuterDisposeScope();
     }
 
     /// <summary>max |d| / (atol + rtol |z|) (NaN or infinity when d is not finite) and max |d|.</summary>

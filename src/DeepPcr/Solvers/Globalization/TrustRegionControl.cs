@@ -22,9 +22,7 @@ internal sealed class TrustRegionControl(int batch, TrustRegionRule rule) : ISte
     {
         using var scope = torch.NewDisposeScope();
         var states = p.Current.States;
-        double big = states.dtype == ScalarType.Float32 ? float.MaxValue : double.MaxValue;
-        // A non-finite correction row is replaced by the largest finite one of its sign (NaN by 0), then clipped.
-        var correction = torch.nan_to_num(p.Correction, 0.0, big, -big);
+        var correction = p.Correction;
         var norms = correction.abs().amax(new long[] { -1 }, keepdim: true);              // (n, B, 1)
         var limit = torch.tensor(radius, dtype: ScalarType.Float64, device: states.device).view(1, -1, 1);
         var scale = torch.where(norms > limit, limit / norms.to_type(ScalarType.Float64), torch.ones_like(limit)).to_type(states.dtype);
