@@ -44,7 +44,7 @@ internal static class GlobalizedNewton
                 var full = NewtonCorrection.Of(structure, jacobians, iterate, start);
                 (ratio, double estimate) = StopRatio(full, iterate.States, options);
                 estimates.Add(estimate);
-                correction = NewtonCorrection.FinitePrefix(full);
+                correction = NewtonCorrection.Cut(full, iterate, start, CutBound(options.Policy));
                 full.Dispose();
             }
             if (ratio <= 1.0) return Finish(iterate, iterations, rounds, residuals, estimates, Termination.Converged, null);
@@ -67,6 +67,13 @@ internal static class GlobalizedNewton
         if (alarm is not null) estimates.Add(double.NaN);
         return Finish(iterate, iterations, rounds, residuals, estimates, Termination.IterationLimit, alarm);
     }
+
+    /// <summary>
+    /// How large a new state may grow, in units of the chain's scale, before the Newton trial is cut there: an
+    /// order below the growth alarm (K / 10) when the safeguards are on, so that accepted iterates stay clear of it;
+    /// unbounded (only overflow cuts) when they are off.
+    /// </summary>
+    internal static double CutBound(Safeguards policy) => policy.Enabled ? Math.Max(1.0, policy.GrowthFactor / 10) : double.PositiveInfinity;
 
     private static double Record(Iterate iterate, List<double> residuals)
     {

@@ -8,7 +8,7 @@ namespace DeepPcr.Solvers.Globalization;
 /// <param name="Jacobians">(n, B, block): the exact Jacobians at the current inputs, in <paramref name="Structure"/>.</param>
 /// <param name="Structure">The structure of the Jacobian blocks.</param>
 /// <param name="Correction">(n, B, w): the undamped Newton correction d (d_l = A_l d_{l-1} + r_l, d_0 = 0) from the
-/// bidiagonal PCR, cut to zero from each sample's first overflowing row (<see cref="NewtonCorrection.FinitePrefix"/>):
+/// bidiagonal PCR, cut to zero from each sample's first overflowing or runaway row (<see cref="NewtonCorrection.Cut"/>):
 /// always finite.</param>
 internal sealed record Proposal(Iterate Current, Tensor Jacobians, BlockStructure Structure, Tensor Correction);
 

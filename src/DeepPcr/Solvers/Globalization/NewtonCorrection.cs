@@ -27,15 +27,27 @@ internal static class NewtonCorrection
     }
 
     /// <summary>
-    /// (n, B, w): the correction up to each sample's first row holding a non-finite value, zero from there on.
-    /// The truncated step keeps Newton's guarantee: rows before the first overflow include the exact prefix
-    /// and the next exact row, so the exact prefix still grows by at least one row per step.
+    /// (n, B, w): the correction up to each sample's first row that is not finite or whose new value exceeds
+    /// <paramref name="bound"/> times the sample's scale s = max(1, max |z_0|, max_l |f_l(z_{l-1})|) (infinity
+    /// applies no such bound), and zero from there on. The cut step keeps Newton's guarantee: the rows before the cut
+    /// include the exact prefix z_1..z_k and the next row, whose new value f_{k+1}(z_k) is an output of the current
+    /// iterate (so at most s); the exact prefix still grows by at least one row per step.
     /// </summary>
-    public static Tensor FinitePrefix(Tensor correction)
+    /// <param name="correction">(n, B, w): the full Newton correction.</param>
+    /// <param name="iterate">The current iterate.</param>
+    /// <param name="start">(B, w): z_0.</param>
+    /// <param name="bound">The largest new value allowed, in units of s; at least 1.</param>
+    public static Tensor Cut(Tensor correction, Iterate iterate, Tensor start, double bound)
     {
         using var scope = torch.NewDisposeScope();
-        var finiteRows = correction.isfinite().all(-1).to_type(ScalarType.Int32);    // (n, B)
-        var prefix = finiteRows.cumprod(0).to_type(ScalarType.Bool).unsqueeze(-1);   // (n, B, 1)
+        var rowOk = correction.isfinite().all(-1);                                    // (n, B)
+        if (double.IsFinite(bound))
+        {
+            var scale = torch.maximum(iterate.Outputs.abs().amax(new long[] { 0, 2 }), start.abs().amax(new long[] { -1 })).clamp_min(1.0);
+            var size = (iterate.States + torch.nan_to_num(correction, 0.0)).abs().amax(new long[] { -1 });
+            rowOk = rowOk.logical_and(size <= scale * bound);
+        }
+        var prefix = rowOk.to_type(ScalarType.Int32).cumprod(0).to_type(ScalarType.Bool).unsqueeze(-1);   // (n, B, 1)
         return torch.where(prefix, correction, torch.zeros_like(correction)).MoveToOuterDisposeScope();
     }
 }
