@@ -9,7 +9,7 @@ namespace DeepPcr.Solvers.Globalization;
 /// The iteration shared by the damped and trust-region methods. At each accepted iterate z it builds the exact
 /// Jacobians and the undamped Newton correction d (<see cref="NewtonCorrection"/>: bidiagonal PCR); d is the error estimate, so
 /// the run stops, keeping z, when |d| &lt;= atol + rtol |z| everywhere (as exact Newton in <see cref="ParallelIteration"/>).
-/// Otherwise the step control turns d, cut at each sample's first overflowing row, into a trial, the chain is evaluated there, and each sample accepts or
+/// Otherwise the step control turns d, cut at each sample's first overflowing or runaway row, into a trial, the chain is evaluated there, and each sample accepts or
 /// rejects its trial by its merit ||r||^2. Every trial counts as an iteration (one evaluation and at least one
 /// linear solve) whether accepted or not; a rejected trial keeps z, its Jacobians and its correction.
 /// ResidualNorms and ErrorEstimates hold one entry per accepted iterate.
