@@ -1,0 +1,38 @@
+using DeepPcr.Chains;
+using DeepPcr.Solvers.Globalization;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Solvers;
+
+/// <summary>
+/// "deeppcr-trust-region": the DeepPCR Newton step (bidiagonal PCR, correction form) with each state's update
+/// clipped to a radius Delta in the infinity norm over w, Delta adapted per sample from the merit ||r||^2.
+/// Cheap: no solve beyond DeepPCR's own; a rejected trial costs one evaluation.
+/// </summary>
+/// <remarks>
+/// <para>The rule, per sample. Delta starts at infinity: the trial is Newton's iterate cut at the first overflowing
+/// or runaway row, exactly as in <see cref="DampedNewtonSolver"/>, and it is accepted whenever it evaluates to finite
+/// values, for the reasons measured there (Newton's exact prefix grows by a state per iteration; judging its
+/// iterates by a whole-chain merit, accepting only decreases or growth up to 1e2 times and clipping otherwise,
+/// reached the limit of 512 unconverged at gains 1.5 and 3, L = 256). A rejected unclipped trial sets
+/// Delta = min(0.25 max_l ||d_l||_inf, 1) (tanh-like states live in [-1, 1]). A clipped trial is accepted when the
+/// merit decreases, and Delta doubles; otherwise Delta /= 4. Once Delta exceeds every state's update the step is
+/// Newton again. Clipping is cheaper per trial than damping but slower: forced on a contractive chain (L = 64) it
+/// needed 51 trials where Levenberg–Marquardt needed 13 and Newton 4.</para>
+/// <para>Options as for <see cref="DampedNewtonSolver"/>: iteration limit 2L by default, every trial counts as an
+/// iteration, windows ignored, alarms and the iteration limit (with safeguards on) fall back to the sequential pass.</para>
+/// </remarks>
+public sealed class TrustRegionSolver : IChainSolver
+{
+    /// <summary>The shared instance.</summary>
+    public static TrustRegionSolver Instance { get; } = new();
+
+    internal TrustRegionRule Rule { get; init; } = new();
+
+    /// <inheritdoc />
+    public string Name => "deeppcr-trust-region";
+
+    /// <inheritdoc />
+    public ChainSolution Solve(IChainStep step, Tensor input, SolverOptions? options = null) =>
+        GlobalizedSolve.Solve(Name, step, input, options, batch => new TrustRegionControl(batch, Rule));
+}
