@@ -540,6 +540,7 @@ class DeepPcrForward:
     iterations: int
     converged: bool
     pcr_rounds: int
+    by_construction: bool = False  # converged because L undamped Newton steps were taken, not by the stop rule
 
     @property
     def termination(self) -> str:
@@ -555,7 +556,9 @@ def deeppcr_forward(model: Mlp, x: "torch.Tensor", atol: float = ATOL, rtol: flo
                     max_iterations: Optional[int] = None) -> DeepPcrForward:
     """Newton's method from zeros on r_l = f_l(z_{l-1}) - z_l, each step solved by PCR (correction form z += d).
 
-    Stops when every element satisfies |d| <= atol + rtol |z| (z after the update), or after L iterations.
+    Stops when every element satisfies |d| <= atol + rtol |z| (z after the update), or after max_iterations
+    (default L). Undamped Newton makes layer k exact after k iterations, so L iterations are exact by
+    construction (DESIGN.md 1.1): such a run counts as converged, with `by_construction` set.
     """
     W, b, act = model.weights, model.biases, model.activation
     L = model.layers
@@ -572,7 +575,7 @@ def deeppcr_forward(model: Mlp, x: "torch.Tensor", atol: float = ATOL, rtol: flo
         z = z + d
         if bool((d.abs() <= atol + rtol * z.abs()).all()):
             return DeepPcrForward(z, iteration, True, rounds)
-    return DeepPcrForward(z, max_iterations, False, rounds)
+    return DeepPcrForward(z, max_iterations, max_iterations >= L, rounds, by_construction=max_iterations >= L)
 
 
 def deeppcr_backward(model: Mlp, x: "torch.Tensor", states: "torch.Tensor", cotangent: "torch.Tensor"
@@ -835,7 +838,7 @@ def run_cell(cell: Cell, device: "torch.device", repeats: int, deadline: float, 
         fwd_err["torch_deeppcr"] = pooled_rel_error([result.states], [ref.states])
         bwd_err["torch_deeppcr"] = pooled_rel_error(grads, ref.gradients)
         info.update(iterations=result.iterations, termination=result.termination, pcr_rounds=result.pcr_rounds,
-                    backward_pcr_rounds=rounds)
+                    backward_pcr_rounds=rounds, by_construction=result.by_construction)
         states = result.states
 
         def forward():
@@ -886,8 +889,8 @@ def make_row(cell: Cell, method: str, pass_: str, by_label: Dict[str, Case], set
         row.extra["fallback"] = "none"
         if pass_ == "forward":
             notes.append(str(info["termination"]))
-            if info["termination"] == "iteration_limit" and info["iterations"] == L:
-                notes.append("L iterations: exact by construction, stop rule not met")
+            if info["by_construction"]:
+                notes.append("after L iterations: exact by construction, stop rule not met")
         errors = [case.error]
     elif pass_ == "forward":
         case = by_label[f"{prefix}_forward"]
