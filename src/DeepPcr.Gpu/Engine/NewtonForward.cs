@@ -48,7 +48,7 @@ public static class NewtonForward
     }
 
     /// <summary>Evaluate, Jacobian, PCR on the residual, z + d into Next, and the readback.</summary>
-    private static (double Ratio, double Residual) CorrectionStep(ChainWorkspace ws, EngineOptions options, int[] host)
+    internal static (double Ratio, double Residual) CorrectionStep(ChainWorkspace ws, EngineOptions options, int[] host)
     {
         var k = ws.Device.Kernels;
         var stream = ws.Device.Stream;
@@ -61,7 +61,7 @@ public static class NewtonForward
     }
 
     /// <summary>The same iterate in the DEER form: PCR on c_k = f_k(z_k) - J_k z_k with z_0 folded in; next = its solution.</summary>
-    private static (double Ratio, double Residual) DeerStep(ChainWorkspace ws, EngineOptions options, int[] host)
+    internal static (double Ratio, double Residual) DeerStep(ChainWorkspace ws, EngineOptions options, int[] host)
     {
         var k = ws.Device.Kernels;
         var stream = ws.Device.Stream;
