@@ -67,7 +67,9 @@ public sealed class GpuDevice : IDisposable
     /// <returns>For example "Cuda 'NVIDIA H100 80GB HBM3', 79.1 GiB, SM_90, driver 13.0".</returns>
     public string Describe()
     {
-        string text = $"{Accelerator.AcceleratorType} '{Accelerator.Name}', {Accelerator.MemorySize / (1024.0 * 1024 * 1024):0.0} GiB";
+        // The CPU emulator reports long.MaxValue bytes; the host's memory is what it has.
+        long bytes = IsCpu ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes : Accelerator.MemorySize;
+        string text = $"{Accelerator.AcceleratorType} '{Accelerator.Name}', {bytes / (1024.0 * 1024 * 1024):0.0} GiB{(IsCpu ? " host memory (ILGPU's CPU emulator)" : "")}";
         if (Accelerator is CudaAccelerator cuda) text += $", {cuda.Architecture}, driver {cuda.DriverVersion}";
         return text;
     }
