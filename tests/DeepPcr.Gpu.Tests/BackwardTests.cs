@@ -13,13 +13,14 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
     /// (at the reference states) to 1e-4 relative, pooled; the state gradients to 1e-4 as well.
     /// </summary>
     [Theory]
-    [MemberData(nameof(Problems.Grid), MemberType = typeof(Problems))]
-    public void GradientsMatchTheReference(int layers, int width, int batch)
+    [MemberData(nameof(Problems.GridOnBothPaths), MemberType = typeof(Problems))]
+    public void GradientsMatchTheReference(string path, int layers, int width, int batch)
     {
+        var options = Problems.Path(path);
         var (model, problem) = Problems.Make(layers, width, batch);
         using var ws = new ChainWorkspace(fixture.Device, model, problem);
-        Assert.Equal(GpuTermination.Converged, NewtonForward.Run(ws, EngineOptions.Default).Termination);
-        var reversed = AdjointBackward.Run(ws, ws.States.View, EngineOptions.Default);
+        Assert.Equal(GpuTermination.Converged, NewtonForward.Run(ws, options).Termination);
+        var reversed = AdjointBackward.Run(ws, ws.States.View, options);
 
         var reference = HostReference.Backward(model, problem.Input, HostReference.Forward(model, problem.Input), problem.Cotangent);
         Assert.InRange(DeviceGradients.Read(ws).MaxRelativeError(reference), 0, 1e-4);
@@ -52,7 +53,7 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
     [InlineData(16, 8, 2)]
     public void TiledMappingMatches(int layers, int width, int batch)
     {
-        var options = new EngineOptions(TiledFromWidth: 1);
+        var options = Problems.Path("tiled");
         var (model, problem) = Problems.Make(layers, width, batch);
         using var ws = new ChainWorkspace(fixture.Device, model, problem);
         Assert.Equal(GpuTermination.Converged, NewtonForward.Run(ws, options).Termination);

@@ -107,12 +107,14 @@ public sealed class LayerKernelTests(CpuDeviceFixture fixture)
     }
 
     /// <summary>The DEER form and the correction form compute the same Newton iterate (from the cold guess and from a later one).</summary>
-    [Fact]
-    public void DeerFormGivesTheSameIterate()
+    [Theory]
+    [InlineData("one-group")]
+    [InlineData("per-entry")]
+    public void DeerFormGivesTheSameIterate(string path)
     {
         var (model, problem) = Problems.Make(16, 3, 2);
         using var ws = new ChainWorkspace(fixture.Device, model, problem);
-        var options = EngineOptions.Default;
+        var options = Problems.Path(path);
         var host = new int[2];
         ws.States.MemSetToZero();
         for (int step = 0; step < 2; step++)

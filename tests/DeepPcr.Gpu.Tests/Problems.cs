@@ -23,5 +23,24 @@ internal static class Problems
         return data;
     }
 
+    /// <summary>The grid for each of the two main paths: one group, and a launch per stage with one thread per entry.</summary>
+    public static TheoryData<string, int, int, int> GridOnBothPaths()
+    {
+        var data = new TheoryData<string, int, int, int>();
+        foreach (string path in new[] { "one-group", "per-entry" })
+        foreach (var row in Grid())
+            data.Add(path, (int)row[0], (int)row[1], (int)row[2]);
+        return data;
+    }
+
+    /// <summary>Engine options that force a path: "one-group", "per-entry" or "tiled".</summary>
+    public static Engine.EngineOptions Path(string path) => path switch
+    {
+        "one-group" => new Engine.EngineOptions(OneGroupMaxWork: long.MaxValue),
+        "per-entry" => new Engine.EngineOptions(OneGroupMaxWork: 0, TiledFromWidth: 65),
+        "tiled" => new Engine.EngineOptions(OneGroupMaxWork: 0, TiledFromWidth: 1),
+        _ => throw new ArgumentException(path),
+    };
+
     public static double MaxAbs(double[] values) => values.Length == 0 ? 0 : values.Max(Math.Abs);
 }

@@ -8,7 +8,7 @@ namespace DeepPcr.Gpu.Engine;
 /// one PCR solve on the reversed chain u_0 = g, u_r = J_{L-r}^T u_{r-1} (u_r = lambda_{L-r}), no Newton
 /// iteration; then the input gradient J_0^T lambda_1 and every layer's parameter gradients in parallel
 /// (<see cref="Kernels.GradientKernels"/>). Launches: one for the transposed blocks, ceil(log2 L) rounds,
-/// two for the gradients, and two copies; no host synchronisation.
+/// two for the gradients, and two copies (one launch in all on the one-group path); no host synchronisation.
 /// </summary>
 public static class AdjointBackward
 {
@@ -24,6 +24,11 @@ public static class AdjointBackward
         var k = ws.Device.Kernels;
         var stream = ws.Device.Stream;
         var d = ws.Dims;
+        if (options.UsesOneGroup(d))
+        {
+            k.OneGroupBackward(stream, LaunchShapes.OneGroup(ws.Device.Accelerator), ws.Views, states, d);
+            return DevicePcr.RoundsFor(d.Layers) % 2 == 0 ? ws.RhsA.View : ws.RhsB.View;
+        }
         k.ReversedTransposedJacobian(stream, (int)d.Blocks, d, states, ws.Weights.View, ws.BlocksA.View);
         ws.RhsA.View.MemSetToZero(stream);
         ws.RhsA.View.SubView(0, d.Row).CopyFrom(stream, ws.Cotangent.View);

@@ -122,6 +122,14 @@ public sealed class ChainWorkspace : IDisposable
     /// <summary>Two ints: the stopping ratio's and the residual's ordered float bits.</summary>
     public MemoryBuffer1D<int, Stride1D.Dense> Flags { get; }
 
+    /// <summary>Every buffer as one kernel argument (built afresh: <see cref="SwapStates"/> changes States and Next).</summary>
+    public ChainViews Views => new()
+    {
+        Input = Input.View, Cotangent = Cotangent.View, States = States.View, Next = Next.View, Weights = Weights.View, Biases = Biases.View,
+        Outputs = Outputs.View, Derivatives = Derivatives.View, BlocksA = BlocksA.View, BlocksB = BlocksB.View, RhsA = RhsA.View, RhsB = RhsB.View,
+        WeightGradients = WeightGradients.View, BiasGradients = BiasGradients.View, InputGradient = InputGradient.View, Flags = Flags.View,
+    };
+
     /// <summary>Swaps <see cref="States"/> and <see cref="Next"/> (accepting the next iterate).</summary>
     public void SwapStates() => (States, Next) = (Next, States);
 

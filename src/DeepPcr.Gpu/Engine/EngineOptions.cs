@@ -7,10 +7,27 @@ namespace DeepPcr.Gpu.Engine;
 /// <param name="TiledFromWidth">PCR rounds use the shared-memory tiled kernel from this width on, and the
 /// per-entry kernel below it (16: from there a block's w^2 entries fill a group and reuse pays; tests lower it
 /// to exercise the tiled kernel at small widths).</param>
-public sealed record EngineOptions(double Atol = 1e-6, double Rtol = 1e-5, int? MaxIterations = null, int TiledFromWidth = 16)
+/// <param name="OneGroupMaxWork">Problems with L B w^3 (multiply-adds per PCR round) up to this run each Newton iteration
+/// and the backward pass as one launch of one thread group (<see cref="Kernels.OneGroupKernels"/>); larger ones launch a
+/// kernel per stage and per round over the whole device. 2^18 by default: about a microsecond of one H100
+/// multiprocessor's arithmetic per round, less than a kernel launch costs. 0 turns the one-group path off.</param>
+public sealed record EngineOptions(double Atol = 1e-6, double Rtol = 1e-5, int? MaxIterations = null, int TiledFromWidth = 16, long OneGroupMaxWork = 1 << 18)
 {
     /// <summary>The defaults.</summary>
     public static EngineOptions Default { get; } = new();
+
+    /// <summary>Whether a problem of these sizes runs on the one-group path.</summary>
+    /// <param name="d">The sizes.</param>
+    /// <returns>True when L B w^3 &lt;= <see cref="OneGroupMaxWork"/>.</returns>
+    public bool UsesOneGroup(Kernels.ChainDims d) => (long)d.Layers * d.Batch * d.Width * d.Width * d.Width <= OneGroupMaxWork;
+
+    /// <summary>The engine path in words, for reports.</summary>
+    /// <param name="d">The sizes.</param>
+    /// <returns>"one group", "per entry" or "tiled".</returns>
+    public string PathName(Kernels.ChainDims d) =>
+        UsesOneGroup(d) ? "one group (one launch per Newton iteration and per backward pass)"
+        : d.Width >= TiledFromWidth ? "tiled (a launch per stage and PCR round; one group per block, shared memory)"
+        : "per entry (a launch per stage and PCR round; one thread per block entry)";
 
     /// <summary>Throws on settings that cannot work.</summary>
     /// <exception cref="ArgumentException">Negative or NaN tolerances, a negative iteration limit, a tiling width below 1.</exception>
@@ -18,6 +35,7 @@ public sealed record EngineOptions(double Atol = 1e-6, double Rtol = 1e-5, int? 
     {
         if (!(Atol >= 0) || !(Rtol >= 0)) throw new ArgumentException("Tolerances must be non-negative numbers.");
         if (MaxIterations is < 0) throw new ArgumentException($"MaxIterations is {MaxIterations}; it must be at least 0.");
+        if (OneGroupMaxWork < 0) throw new ArgumentException($"OneGroupMaxWork is {OneGroupMaxWork}; it must be at least 0.");
         if (TiledFromWidth < 1) throw new ArgumentException($"TiledFromWidth is {TiledFromWidth}; it must be at least 1.");
     }
 }

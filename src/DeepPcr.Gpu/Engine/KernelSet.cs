@@ -28,6 +28,8 @@ public sealed class KernelSet
         LayerForward = accelerator.LoadAutoGroupedKernel<Index1D, ChainDims, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SequentialKernels.LayerForward);
         LayerBackward = accelerator.LoadAutoGroupedKernel<Index1D, ChainDims, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SequentialKernels.LayerBackward);
         PersistentForward = accelerator.LoadKernel<ChainDims, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SequentialKernels.PersistentForward);
+        OneGroupNewtonIteration = accelerator.LoadKernel<ChainViews, ChainDims, float, float>(OneGroupKernels.NewtonIteration);
+        OneGroupBackward = accelerator.LoadKernel<ChainViews, ArrayView<float>, ChainDims>(OneGroupKernels.Backward);
         PersistentBackward = accelerator.LoadKernel<ChainDims, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SequentialKernels.PersistentBackward);
     }
 
@@ -69,6 +71,12 @@ public sealed class KernelSet
 
     /// <summary><see cref="SequentialKernels.PersistentForward"/>.</summary>
     public Action<AcceleratorStream, KernelConfig, ChainDims, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> PersistentForward { get; }
+
+    /// <summary><see cref="OneGroupKernels.NewtonIteration"/>.</summary>
+    public Action<AcceleratorStream, KernelConfig, ChainViews, ChainDims, float, float> OneGroupNewtonIteration { get; }
+
+    /// <summary><see cref="OneGroupKernels.Backward"/>.</summary>
+    public Action<AcceleratorStream, KernelConfig, ChainViews, ArrayView<float>, ChainDims> OneGroupBackward { get; }
 
     /// <summary><see cref="SequentialKernels.PersistentBackward"/>.</summary>
     public Action<AcceleratorStream, KernelConfig, ChainDims, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> PersistentBackward { get; }

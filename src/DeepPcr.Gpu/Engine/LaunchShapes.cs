@@ -45,6 +45,17 @@ public static class LaunchShapes
         return new KernelConfig(new Index1D(d.Batch), new Index1D(GroupFor(accelerator, d.Width, SequentialKernels.MaxWidth)));
     }
 
+    /// <summary>The one-group kernels: a single group, the largest power of two up to 1024 the accelerator allows.</summary>
+    /// <param name="accelerator">The accelerator.</param>
+    /// <returns>The launch configuration.</returns>
+    public static KernelConfig OneGroup(Accelerator accelerator)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        int group = 1;
+        while (group * 2 <= Math.Min(OneGroupKernels.MaxGroupSize, accelerator.MaxNumThreadsPerGroup)) group *= 2;
+        return new KernelConfig(new Index1D(1), new Index1D(group));
+    }
+
     private static int GroupFor(Accelerator accelerator, int work, int cap)
     {
         int warp = Math.Max(1, accelerator.WarpSize);

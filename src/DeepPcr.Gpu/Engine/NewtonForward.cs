@@ -47,12 +47,17 @@ public static class NewtonForward
         }
     }
 
-    /// <summary>Evaluate, Jacobian, PCR on the residual, z + d into Next, and the readback.</summary>
+    /// <summary>Evaluate, Jacobian, PCR on the residual, z + d into Next, and the readback (one launch on the one-group path).</summary>
     internal static (double Ratio, double Residual) CorrectionStep(ChainWorkspace ws, EngineOptions options, int[] host)
     {
         var k = ws.Device.Kernels;
         var stream = ws.Device.Stream;
         var d = ws.Dims;
+        if (options.UsesOneGroup(d))
+        {
+            k.OneGroupNewtonIteration(stream, LaunchShapes.OneGroup(ws.Device.Accelerator), ws.Views, d, (float)options.Atol, (float)options.Rtol);
+            return ReadFlags(ws, host);
+        }
         ws.Flags.View.MemSetToZero(stream);
         k.Evaluate(stream, d.States, d, ws.Input.View, ws.States.View, ws.Weights.View, ws.Biases.View, ws.Outputs.View, ws.Derivatives.View, ws.RhsA.View);
         k.Jacobian(stream, (int)d.Blocks, d, ws.Derivatives.View, ws.Weights.View, ws.BlocksA.View);
@@ -80,8 +85,14 @@ public static class NewtonForward
         var shape = LaunchShapes.Reduction(ws.Device.Accelerator, d.States);
         ws.Device.Kernels.UpdateAndMeasure(stream, shape, d.States, deerForm, ws.States.View, solution, ws.Outputs.View, ws.Next.View, ws.Flags.View,
             (float)options.Atol, (float)options.Rtol);
-        ws.Flags.View.CopyToCPU(stream, host);
-        stream.Synchronize();
+        return ReadFlags(ws, host);
+    }
+
+    /// <summary>The one host synchronisation of an iteration: the two stopping-test slots.</summary>
+    private static (double Ratio, double Residual) ReadFlags(ChainWorkspace ws, int[] host)
+    {
+        ws.Flags.View.CopyToCPU(ws.Device.Stream, host);
+        ws.Device.Stream.Synchronize();
         return (FromOrderedBits(host[NewtonKernels.RatioSlot]), FromOrderedBits(host[NewtonKernels.ResidualSlot]));
     }
 

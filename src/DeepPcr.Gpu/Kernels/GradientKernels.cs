@@ -25,29 +25,8 @@ public static class GradientKernels
     /// <param name="weightGradients">(L, w, w), written.</param>
     /// <param name="biasGradients">(L, w), written.</param>
     public static void Parameters(Index1D index, ChainDims d, ArrayView<float> input, ArrayView<float> states, ArrayView<float> lambda,
-        int reversed, ArrayView<float> weightGradients, ArrayView<float> biasGradients)
-    {
-        int w = d.Width, columns = w + 1;
-        int k = index / (w * columns), i = index / columns % w, j = index % columns;
-        int lambdaRow = reversed != 0 ? d.Layers - 1 - k : k;
-        double sum = 0;
-        for (int b = 0; b < d.Batch; b++)
-        {
-            int at = (k * d.Batch + b) * w + i;
-            float delta = DeviceMath.DerivativeFromOutput(d.Activation, states[at]) * lambda[(lambdaRow * d.Batch + b) * w + i];
-            if (j == w)
-            {
-                sum += delta;
-            }
-            else
-            {
-                float zj = k == 0 ? input[b * w + j] : states[((k - 1) * d.Batch + b) * w + j];
-                sum += (double)delta * zj;
-            }
-        }
-        if (j == w) biasGradients[k * w + i] = (float)sum;
-        else weightGradients[(k * w + i) * w + j] = (float)sum;
-    }
+        int reversed, ArrayView<float> weightGradients, ArrayView<float> biasGradients) =>
+        ChainElements.ParameterGradient(index, d, input, states, lambda, reversed, weightGradients, biasGradients);
 
     /// <summary>
     /// The input gradient J_0^T lambda_1: xbar[b, j] = sum_i W_0[i, j] act'(z_1[b, i]) lambda_1[b, i]. Index space: B w.
@@ -60,17 +39,6 @@ public static class GradientKernels
     /// <param name="reversed">1 when lambda is in reversed order.</param>
     /// <param name="inputGradient">(B, w), written.</param>
     public static void Input(Index1D index, ChainDims d, ArrayView<float> states, ArrayView<float> weights, ArrayView<float> lambda,
-        int reversed, ArrayView<float> inputGradient)
-    {
-        int w = d.Width;
-        int b = index / w, j = index % w;
-        int lambdaRow = reversed != 0 ? d.Layers - 1 : 0;
-        double sum = 0;
-        for (int i = 0; i < w; i++)
-        {
-            float delta = DeviceMath.DerivativeFromOutput(d.Activation, states[b * w + i]) * lambda[(lambdaRow * d.Batch + b) * w + i];
-            sum += (double)weights[i * w + j] * delta;
-        }
-        inputGradient[index] = (float)sum;
-    }
+        int reversed, ArrayView<float> inputGradient) =>
+        ChainElements.InputGradient(index, d, states, weights, lambda, reversed, inputGradient);
 }

@@ -24,26 +24,8 @@ public static class LayerKernels
     /// <param name="derivatives">(L, B, w): act'(pre), written.</param>
     /// <param name="residuals">(L, B, w): f_k(z_k) - z_{k+1}, the right-hand side of the correction-form Newton step, written.</param>
     public static void Evaluate(Index1D index, ChainDims d, ArrayView<float> input, ArrayView<float> states,
-        ArrayView<float> weights, ArrayView<float> biases, ArrayView<float> outputs, ArrayView<float> derivatives, ArrayView<float> residuals)
-    {
-        int w = d.Width, row = d.Row;
-        int k = index / row, b = index / w % d.Batch, i = index % w;
-        float pre = biases[k * w + i];
-        int wRow = (k * w + i) * w;
-        if (k == 0)
-        {
-            for (int j = 0; j < w; j++) pre += weights[wRow + j] * input[b * w + j];
-        }
-        else
-        {
-            int zRow = ((k - 1) * d.Batch + b) * w;
-            for (int j = 0; j < w; j++) pre += weights[wRow + j] * states[zRow + j];
-        }
-        float f = DeviceMath.Activate(d.Activation, pre);
-        outputs[index] = f;
-        residuals[index] = f - states[index];
-        derivatives[index] = DeviceMath.Derivative(d.Activation, pre);
-    }
+        ArrayView<float> weights, ArrayView<float> biases, ArrayView<float> outputs, ArrayView<float> derivatives, ArrayView<float> residuals) =>
+        ChainElements.Evaluate(index, d, input, states, weights, biases, outputs, derivatives, residuals);
 
     /// <summary>
     /// J_k = diag(act') W_k for every layer and sample: blocks[k, b, i, j] = derivatives[k, b, i] W_k[i, j].
@@ -54,14 +36,8 @@ public static class LayerKernels
     /// <param name="derivatives">(L, B, w).</param>
     /// <param name="weights">(L, w, w).</param>
     /// <param name="blocks">(L, B, w, w), written.</param>
-    public static void Jacobian(Index1D index, ChainDims d, ArrayView<float> derivatives, ArrayView<float> weights, ArrayView<float> blocks)
-    {
-        int w = d.Width;
-        int e = index;
-        int j = e % w, i = e / w % w, kb = e / (w * w);
-        int k = kb / d.Batch;
-        blocks[index] = derivatives[kb * w + i] * weights[(k * w + i) * w + j];
-    }
+    public static void Jacobian(Index1D index, ChainDims d, ArrayView<float> derivatives, ArrayView<float> weights, ArrayView<float> blocks) =>
+        ChainElements.Jacobian(index, d, derivatives, weights, blocks);
 
     /// <summary>
     /// The blocks of the reversed adjoint chain: row r &gt;= 1 holds J_{L-r}^T (0-based layer L - r), with
@@ -73,21 +49,8 @@ public static class LayerKernels
     /// <param name="states">(L, B, w): the accepted forward states.</param>
     /// <param name="weights">(L, w, w).</param>
     /// <param name="blocks">(L, B, w, w), written.</param>
-    public static void ReversedTransposedJacobian(Index1D index, ChainDims d, ArrayView<float> states, ArrayView<float> weights, ArrayView<float> blocks)
-    {
-        int w = d.Width;
-        int e = index;
-        int j = e % w, i = e / w % w, rb = e / (w * w);
-        int r = rb / d.Batch, b = rb % d.Batch;
-        if (r == 0)
-        {
-            blocks[index] = 0f;
-            return;
-        }
-        int k = d.Layers - r;
-        float slope = DeviceMath.DerivativeFromOutput(d.Activation, states[(k * d.Batch + b) * w + j]);
-        blocks[index] = slope * weights[(k * w + j) * w + i];
-    }
+    public static void ReversedTransposedJacobian(Index1D index, ChainDims d, ArrayView<float> states, ArrayView<float> weights, ArrayView<float> blocks) =>
+        ChainElements.ReversedTransposedJacobian(index, d, states, weights, blocks);
 
     /// <summary>
     /// DEER right-hand side c_k = f_k(z_k) - J_k z_k for every (k, b, i), used only to recover from a

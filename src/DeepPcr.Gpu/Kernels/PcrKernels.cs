@@ -44,33 +44,8 @@ public static class PcrKernels
     /// <param name="cIn">(L, B, w).</param>
     /// <param name="cOut">(L, B, w), every row written.</param>
     public static void RoundPerEntry(Index1D index, ChainDims d, int s, ArrayView<float> aIn, ArrayView<float> aOut,
-        ArrayView<float> cIn, ArrayView<float> cOut)
-    {
-        int w = d.Width, ww = w * w, row = d.Batch * ww;
-        int r = index / row, within = index % row;
-        int b = within / ww, i = within / w % w, j = within % w;
-        if (j == 0)
-        {
-            int ci = (r * d.Batch + b) * w + i;
-            float sum = cIn[ci];
-            if (r >= s)
-            {
-                int prev = ((r - s) * d.Batch + b) * w;
-                int aRow = index;   // (r, b, i, 0)
-                for (int k = 0; k < w; k++) sum += aIn[aRow + k] * cIn[prev + k];
-                sum = DeviceMath.Flush(sum, DeviceMath.SmallestNormal);
-            }
-            cOut[ci] = sum;
-        }
-        if (r >= 2 * s)
-        {
-            int outer = index - j;                              // (r, b, i, 0)
-            int inner = ((r - s) * d.Batch + b) * ww + j;       // (r - s, b, 0, j)
-            float sum = 0f;
-            for (int k = 0; k < w; k++) sum += aIn[outer + k] * aIn[inner + k * w];
-            aOut[index] = DeviceMath.Flush(sum, DeviceMath.BlockCutoff);
-        }
-    }
+        ArrayView<float> cIn, ArrayView<float> cOut) =>
+        ChainElements.Round(index, d, s, aIn, aOut, cIn, cOut);
 
     /// <summary>
     /// One round, one group per (r, b): A_r, A_{r-s} (when r &gt;= 2s) and c_{r-s} are staged in dynamic shared
