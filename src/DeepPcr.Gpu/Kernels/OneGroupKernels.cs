@@ -84,7 +84,7 @@ public static class OneGroupKernels
         for (int e = t; e < d.States; e += threads) v.RhsA[e] = e < d.Row ? v.Cotangent[e] : 0f;
         Group.Barrier();
         int rounds = Rounds(v, d, blocks);
-        var lambda = v.RhsA;
+        var lambda = (rounds & 1) == 0 ? v.RhsA : v.RhsB;
         for (int e = t; e < d.Row; e += threads) ChainElements.InputGradient(e, d, states, v.Weights, lambda, 1, v.InputGradient);
         int parameters = d.Layers * d.Width * (d.Width + 1);
         for (int e = t; e < parameters; e += threads)
