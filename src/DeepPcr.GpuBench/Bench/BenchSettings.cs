@@ -17,7 +17,8 @@ public sealed record Cell(int Layers, int Width, int Batch)
 /// <param name="Seed">Seed of the model (and, offset, of the input and cotangent).</param>
 /// <param name="Gain">Weight scale: weights N(0, gain^2 / w).</param>
 /// <param name="Accelerator">CUDA or the CPU emulator.</param>
-public sealed record BenchSettings(int Repeats, int Seed, double Gain, AcceleratorKind Accelerator)
+/// <param name="Engine">The engine's settings (tolerances, thread mapping, one-group limit).</param>
+public sealed record BenchSettings(int Repeats, int Seed, double Gain, AcceleratorKind Accelerator, EngineOptions Engine)
 {
     /// <summary>Throws on settings that cannot work.</summary>
     /// <exception cref="ArgumentException">Repeats below 1, a negative or non-finite gain.</exception>
@@ -25,6 +26,7 @@ public sealed record BenchSettings(int Repeats, int Seed, double Gain, Accelerat
     {
         if (Repeats < 1) throw new ArgumentException($"--repeats is {Repeats}; it must be at least 1.");
         if (!double.IsFinite(Gain) || Gain < 0) throw new ArgumentException($"--gain is {Gain}; it must be a finite non-negative number.");
+        Engine.Validate();
     }
 
     /// <summary>Throws on a cell the engine cannot run.</summary>

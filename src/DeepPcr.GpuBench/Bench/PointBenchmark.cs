@@ -28,7 +28,7 @@ public static class PointBenchmark
         var problem = ChainProblem.Random(cell.Batch, cell.Width, settings.Seed);
         var referenceStates = HostReference.Forward(model, problem.Input);
         var referenceGradients = HostReference.Backward(model, problem.Input, referenceStates, problem.Cotangent);
-        var options = EngineOptions.Default;
+        var options = settings.Engine;
 
         using var ws = new ChainWorkspace(device, model, problem);
         var forward = Forward(ws, options, settings.Repeats, referenceStates);
@@ -42,13 +42,13 @@ public static class PointBenchmark
             ["gain"] = settings.Gain,
             ["seed"] = settings.Seed,
             ["repeats"] = settings.Repeats,
-            ["pcr_mapping"] = cell.Width >= options.TiledFromWidth ? "tiled (one group per block, shared memory)" : "per entry (one thread per block entry)",
+            ["engine_path"] = options.PathName(ws.Dims),
             ["forward"] = forward.Json,
             ["backward"] = backward,
         };
     }
 
-    private sealed record ForwardResult(JsonObject Json, bool Counts);
+    private sealed record ForwardResult(JsonObject Json, bool Counts, string Termination);
 
     private static ForwardResult Forward(ChainWorkspace ws, EngineOptions options, int repeats, double[] reference)
     {
@@ -75,7 +75,7 @@ public static class PointBenchmark
         json["residuals"] = new JsonArray(last.Residuals.Select(r => (JsonNode?)JsonValue.Create(Finite(r))).ToArray());
         if (!counts) json["note"] = $"DeepPCR stopped at the iteration limit ({last.Iterations}) without converging: its time is not reported.";
         else if (last.DeerSteps > 0) json["note"] = $"{last.DeerSteps} iteration(s) met a non-finite correction and were recomputed in the DEER form.";
-        return new ForwardResult(Order(json), counts);
+        return new ForwardResult(Order(json), counts, last.Termination.Name());
     }
 
     private static JsonObject Backward(ChainWorkspace ws, EngineOptions options, int repeats, Gradients reference, ForwardResult forward)
@@ -97,7 +97,9 @@ public static class PointBenchmark
         var json = Measurement(forward.Counts, medians, error, perLayerError, persistentError);
         json["iterations"] = 0;
         json["pcr_rounds"] = DevicePcr.RoundsFor(ws.Dims.Layers);
-        json["termination"] = "direct";
+        // The backward pass is one linear solve, exact up to rounding; it counts exactly when the forward pass it
+        // runs at converged, so it carries the forward pass's termination.
+        json["termination"] = forward.Termination;
         if (!forward.Counts) json["note"] = "The forward pass did not converge, so the backward pass ran at unconverged states: its time is not reported.";
         return Order(json);
     }

@@ -20,6 +20,20 @@ public sealed class SharedOptions
     /// <summary>--gain (default 1.0).</summary>
     public Option<double> Gain { get; } = new("--gain") { Description = "Weights are N(0, gain^2 / w); biases N(0, 0.01).", DefaultValueFactory = _ => 1.0 };
 
+    /// <summary>--one-group-max-work (default 2^18).</summary>
+    public Option<long> OneGroupMaxWork { get; } = new("--one-group-max-work")
+    {
+        Description = "Cells with L*B*w^3 up to this run each Newton iteration and the backward pass as one launch of one thread group; 0 turns that path off.",
+        DefaultValueFactory = _ => EngineOptions.Default.OneGroupMaxWork,
+    };
+
+    /// <summary>--tiled-from-width (default 16).</summary>
+    public Option<int> TiledFromWidth { get; } = new("--tiled-from-width")
+    {
+        Description = "Outside the one-group path, PCR rounds use the shared-memory tiled kernel from this width on (one thread per block entry below it).",
+        DefaultValueFactory = _ => EngineOptions.Default.TiledFromWidth,
+    };
+
     /// <summary>Adds the options to a command.</summary>
     /// <param name="command">The command.</param>
     public void AddTo(Command command)
@@ -29,6 +43,8 @@ public sealed class SharedOptions
         command.Options.Add(Accelerator);
         command.Options.Add(Seed);
         command.Options.Add(Gain);
+        command.Options.Add(OneGroupMaxWork);
+        command.Options.Add(TiledFromWidth);
     }
 
     /// <summary>The settings the parse result gives.</summary>
@@ -38,7 +54,8 @@ public sealed class SharedOptions
     public BenchSettings Read(ParseResult parsed)
     {
         ArgumentNullException.ThrowIfNull(parsed);
-        var settings = new BenchSettings(parsed.GetValue(Repeats), parsed.GetValue(Seed), parsed.GetValue(Gain), ParseAccelerator(parsed.GetValue(Accelerator)));
+        var settings = new BenchSettings(parsed.GetValue(Repeats), parsed.GetValue(Seed), parsed.GetValue(Gain), ParseAccelerator(parsed.GetValue(Accelerator)),
+            EngineOptions.Default with { OneGroupMaxWork = parsed.GetValue(OneGroupMaxWork), TiledFromWidth = parsed.GetValue(TiledFromWidth) });
         settings.Validate();
         return settings;
     }
