@@ -25,6 +25,16 @@ public sealed class DeviceValidationTests(CpuDeviceFixture fixture)
         Assert.Contains("No Cuda accelerator is listed", error.Message);
     }
 
+    /// <summary>The one-group kernels get the largest group the accelerator allows (16 threads on the CPU emulator).</summary>
+    [Fact]
+    public void OneGroupShapesUseTheLargestGroup()
+    {
+        int max = fixture.Device.Accelerator.MaxNumThreadsPerGroup;
+        Assert.Equal(max, fixture.Device.Kernels.OneGroupNewtonShape.GroupDim.X);
+        Assert.Equal(max, fixture.Device.Kernels.OneGroupBackwardShape.GroupDim.X);
+        Assert.Equal(1, fixture.Device.Kernels.OneGroupNewtonShape.GridDim.X);
+    }
+
     [Fact]
     public void DescribesTheAccelerator() => Assert.StartsWith("CPU '", fixture.Device.Describe());
 }

@@ -26,7 +26,7 @@ public static class AdjointBackward
         var d = ws.Dims;
         if (options.UsesOneGroup(d))
         {
-            k.OneGroupBackward(stream, LaunchShapes.OneGroup(ws.Device.Accelerator), ws.Views, states, d);
+            k.OneGroupBackward(stream, k.OneGroupBackwardShape, ws.Views, states, d);
             return DevicePcr.RoundsFor(d.Layers) % 2 == 0 ? ws.RhsA.View : ws.RhsB.View;
         }
         k.ReversedTransposedJacobian(stream, (int)d.Blocks, d, states, ws.Weights.View, ws.BlocksA.View);

@@ -30,6 +30,8 @@ public sealed class KernelSet
         PersistentForward = accelerator.LoadKernel<ChainDims, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SequentialKernels.PersistentForward);
         OneGroupNewtonIteration = accelerator.LoadKernel<ChainViews, ChainDims, float, float>(OneGroupKernels.NewtonIteration);
         OneGroupBackward = accelerator.LoadKernel<ChainViews, ArrayView<float>, ChainDims>(OneGroupKernels.Backward);
+        OneGroupNewtonShape = LaunchShapes.OneGroup(accelerator, OneGroupNewtonIteration.GetKernel());
+        OneGroupBackwardShape = LaunchShapes.OneGroup(accelerator, OneGroupBackward.GetKernel());
         PersistentBackward = accelerator.LoadKernel<ChainDims, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SequentialKernels.PersistentBackward);
     }
 
@@ -77,6 +79,12 @@ public sealed class KernelSet
 
     /// <summary><see cref="OneGroupKernels.Backward"/>.</summary>
     public Action<AcceleratorStream, KernelConfig, ChainViews, ArrayView<float>, ChainDims> OneGroupBackward { get; }
+
+    /// <summary>The launch of <see cref="OneGroupNewtonIteration"/>: one group, as large as the kernel's registers allow.</summary>
+    public KernelConfig OneGroupNewtonShape { get; }
+
+    /// <summary>The launch of <see cref="OneGroupBackward"/>.</summary>
+    public KernelConfig OneGroupBackwardShape { get; }
 
     /// <summary><see cref="SequentialKernels.PersistentBackward"/>.</summary>
     public Action<AcceleratorStream, KernelConfig, ChainDims, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> PersistentBackward { get; }

@@ -45,15 +45,34 @@ public static class LaunchShapes
         return new KernelConfig(new Index1D(d.Batch), new Index1D(GroupFor(accelerator, d.Width, SequentialKernels.MaxWidth)));
     }
 
-    /// <summary>The one-group kernels: a single group, the largest power of two up to 1024 the accelerator allows.</summary>
+    /// <summary>
+    /// The one-group kernels: a single group, the largest power of two up to 1024 that the accelerator allows
+    /// and that can be resident with this kernel's registers (asked of the occupancy calculator: a long kernel
+    /// may need more than the 64 registers a thread has in a group of 1024, and would then fail to launch).
+    /// </summary>
     /// <param name="accelerator">The accelerator.</param>
+    /// <param name="kernel">The compiled kernel (from <see cref="ILGPU.Runtime.KernelUtil.GetKernel{TDelegate}(TDelegate)"/>).</param>
     /// <returns>The launch configuration.</returns>
-    public static KernelConfig OneGroup(Accelerator accelerator)
+    public static KernelConfig OneGroup(Accelerator accelerator, Kernel kernel)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
+        ArgumentNullException.ThrowIfNull(kernel);
         int group = 1;
         while (group * 2 <= Math.Min(OneGroupKernels.MaxGroupSize, accelerator.MaxNumThreadsPerGroup)) group *= 2;
+        while (group > 32 && !Fits(accelerator, kernel, group)) group /= 2;
         return new KernelConfig(new Index1D(1), new Index1D(group));
+    }
+
+    private static bool Fits(Accelerator accelerator, Kernel kernel, int group)
+    {
+        try
+        {
+            return accelerator.EstimateMaxActiveGroupsPerMultiprocessor(kernel, group, 0) >= 1;
+        }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            return group <= 256;   // no estimate: a size every kernel here launches with
+        }
     }
 
     private static int GroupFor(Accelerator accelerator, int work, int cap)

@@ -55,7 +55,7 @@ public static class NewtonForward
         var d = ws.Dims;
         if (options.UsesOneGroup(d))
         {
-            k.OneGroupNewtonIteration(stream, LaunchShapes.OneGroup(ws.Device.Accelerator), ws.Views, d, (float)options.Atol, (float)options.Rtol);
+            k.OneGroupNewtonIteration(stream, k.OneGroupNewtonShape, ws.Views, d, (float)options.Atol, (float)options.Rtol);
             return ReadFlags(ws, host);
         }
         ws.Flags.View.MemSetToZero(stream);
