@@ -50,16 +50,23 @@ public static class PointBenchmark
 
     private sealed record ForwardResult(JsonObject Json, bool Counts, string Termination);
 
+    /// <summary>Cells up to this L B w^3 also time the path the engine did not choose (one group or multi-launch), for tuning its limit.</summary>
+    private const long AlternativeMaxWork = 1L << 24;
+
     private static ForwardResult Forward(ChainWorkspace ws, EngineOptions options, int repeats, double[] reference)
     {
-        ForwardOutcome? outcome = null;
-        var medians = Interleaved.Medians(
-        [
-            new TimedCase("deeppcr", () => outcome = NewtonForward.Run(ws, options)),
-            new TimedCase("per_layer", () => { SequentialBaselines.PerLayerForward(ws); ws.Device.Synchronize(); }),
-            new TimedCase("persistent", () => { SequentialBaselines.PersistentForward(ws); ws.Device.Synchronize(); }),
-        ], repeats);
-        var last = outcome!;
+        var other = Alternative(ws, options);
+        var cases = new List<TimedCase>
+        {
+            new("deeppcr", () => NewtonForward.Run(ws, options)),
+            new("per_layer", () => { SequentialBaselines.PerLayerForward(ws); ws.Device.Synchronize(); }),
+            new("persistent", () => { SequentialBaselines.PersistentForward(ws); ws.Device.Synchronize(); }),
+        };
+        ForwardOutcome? otherOutcome = null;
+        if (other is not null) cases.Add(new TimedCase("other_path", () => otherOutcome = NewtonForward.Run(ws, other)));
+        var medians = Interleaved.Medians(cases, repeats);
+        // Untimed, last: the states every error figure and the backward pass use come from the engine's own path.
+        var last = NewtonForward.Run(ws, options);
         double error = ErrorMeasure.PooledRelative(ws.Read(ws.States.View), reference);
         SequentialBaselines.PerLayerForward(ws);
         double perLayerError = ErrorMeasure.PooledRelative(ws.Read(ws.BaselineStates.View), reference);
@@ -73,6 +80,7 @@ public static class PointBenchmark
         json["deer_steps"] = last.DeerSteps;
         json["final_ratio"] = last.FinalRatio;
         json["residuals"] = new JsonArray(last.Residuals.Select(r => (JsonNode?)JsonValue.Create(Finite(r))).ToArray());
+        PathTimes(json, ws, options, medians, otherOutcome is null || otherOutcome.Termination == GpuTermination.Converged);
         if (!counts) json["note"] = $"DeepPCR stopped at the iteration limit ({last.Iterations}) without converging: its time is not reported.";
         else if (last.DeerSteps > 0) json["note"] = $"{last.DeerSteps} iteration(s) met a non-finite correction and were recomputed in the DEER form.";
         return new ForwardResult(Order(json), counts, last.Termination.Name());
@@ -82,12 +90,15 @@ public static class PointBenchmark
     {
         // DeepPCR's backward runs at DeepPCR's accepted states (ws.States), the baselines at the per-layer states.
         SequentialBaselines.PerLayerForward(ws);
-        var medians = Interleaved.Medians(
-        [
-            new TimedCase("deeppcr", () => { AdjointBackward.Run(ws, ws.States.View, options); ws.Device.Synchronize(); }),
-            new TimedCase("per_layer", () => { SequentialBaselines.PerLayerBackward(ws, ws.BaselineStates.View); ws.Device.Synchronize(); }),
-            new TimedCase("persistent", () => { SequentialBaselines.PersistentBackward(ws, ws.BaselineStates.View); ws.Device.Synchronize(); }),
-        ], repeats);
+        var other = Alternative(ws, options);
+        var cases = new List<TimedCase>
+        {
+            new("deeppcr", () => { AdjointBackward.Run(ws, ws.States.View, options); ws.Device.Synchronize(); }),
+            new("per_layer", () => { SequentialBaselines.PerLayerBackward(ws, ws.BaselineStates.View); ws.Device.Synchronize(); }),
+            new("persistent", () => { SequentialBaselines.PersistentBackward(ws, ws.BaselineStates.View); ws.Device.Synchronize(); }),
+        };
+        if (other is not null) cases.Add(new TimedCase("other_path", () => { AdjointBackward.Run(ws, ws.States.View, other); ws.Device.Synchronize(); }));
+        var medians = Interleaved.Medians(cases, repeats);
         AdjointBackward.Run(ws, ws.States.View, options);
         double error = DeviceGradients.Read(ws).MaxRelativeError(reference);
         SequentialBaselines.PerLayerBackward(ws, ws.BaselineStates.View);
@@ -100,8 +111,28 @@ public static class PointBenchmark
         // The backward pass is one linear solve, exact up to rounding; it counts exactly when the forward pass it
         // runs at converged, so it carries the forward pass's termination.
         json["termination"] = forward.Termination;
+        PathTimes(json, ws, options, medians, true);
         if (!forward.Counts) json["note"] = "The forward pass did not converge, so the backward pass ran at unconverged states: its time is not reported.";
         return Order(json);
+    }
+
+    /// <summary>The engine's options on the path it did not choose, or null when that path is not worth timing here.</summary>
+    private static EngineOptions? Alternative(ChainWorkspace ws, EngineOptions options)
+    {
+        var d = ws.Dims;
+        if (options.UsesOneGroup(d)) return options with { OneGroupMaxWork = 0 };
+        long work = (long)d.Layers * d.Batch * d.Width * d.Width * d.Width;
+        return work <= AlternativeMaxWork ? options with { OneGroupMaxWork = work } : null;
+    }
+
+    /// <summary><c>one_group_ms</c> and <c>multi_launch_ms</c>: DeepPCR's median on each path where timed (null otherwise).</summary>
+    private static void PathTimes(JsonObject json, ChainWorkspace ws, EngineOptions options, IReadOnlyDictionary<string, double> medians, bool otherConverged)
+    {
+        double? chosen = medians["deeppcr"];
+        double? other = medians.TryGetValue("other_path", out double o) && otherConverged ? o : null;
+        bool oneGroup = options.UsesOneGroup(ws.Dims);
+        json["one_group_ms"] = Round(oneGroup ? chosen : other);
+        json["multi_launch_ms"] = Round(oneGroup ? other : chosen);
     }
 
     private static JsonObject Measurement(bool counts, IReadOnlyDictionary<string, double> medians, double error, double perLayerError, double persistentError)
