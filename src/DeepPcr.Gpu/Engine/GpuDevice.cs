@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Algorithms;
+using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -43,7 +44,7 @@ public sealed class GpuDevice : IDisposable
         if (kind == AcceleratorKind.Cuda) CudaDriverResolver.Ensure();
         var context = Context.Create(builder =>
         {
-            if (kind == AcceleratorKind.Cuda) builder.Cuda();
+            if (kind == AcceleratorKind.Cuda) builder.Cuda(UseSupportedInstructionSet);
             else builder.DefaultCPU();
             builder.EnableAlgorithms();
         });
@@ -61,6 +62,18 @@ public sealed class GpuDevice : IDisposable
             context.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// ILGPU keeps a CUDA device only if it picked a PTX instruction set for it that its backend can emit (up to
+    /// PTX ISA 8.8 in ILGPU 1.5.3); a newer driver (CUDA 13) may leave none picked. Such a device is given the
+    /// newest set ILGPU supports, which every newer driver also accepts (as src/DeepPcr.GpuCheck's
+    /// "cuda-isa-override" recipe does); devices with a supported set are left alone.
+    /// </summary>
+    private static void UseSupportedInstructionSet(CudaDeviceOverride device)
+    {
+        if (device.InstructionSet is not { } isa || !PTXCodeGenerator.SupportedInstructionSets.Contains(isa))
+            device.InstructionSet = PTXCodeGenerator.SupportedInstructionSets.Max();
     }
 
     /// <summary>The accelerator in words: type, name, memory and, for CUDA, the architecture and driver.</summary>
