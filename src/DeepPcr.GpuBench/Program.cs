@@ -14,6 +14,7 @@ public static class Program
         var root = new RootCommand("DeepPCR on an ILGPU accelerator against two sequential passes on the same device (deep tanh MLPs, float32).");
         root.Subcommands.Add(PointCommand.Create(args));
         root.Subcommands.Add(GridCommand.Create(args));
+        root.Subcommands.Add(CheckCommand.Create(args));
         return root.Parse(args).Invoke();
     }
 }

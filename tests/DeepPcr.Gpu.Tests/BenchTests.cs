@@ -78,6 +78,23 @@ public sealed class BenchTests(CpuDeviceFixture fixture) : IDisposable
     public void BadListsAreRefused(string text) => Assert.Throws<ArgumentException>(() => SharedOptions.ParseList(text, "--widths"));
 
     [Fact]
+    public void CheckPassesEveryPathOnTheCpuAccelerator()
+    {
+        var report = EngineCheck.Run(fixture.Device, [new Cell(3, 3, 2), new Cell(4, 1, 1)], seed: 2, gain: 1.0, TextWriter.Null);
+        Assert.True((bool)report["ok"]!);
+        Assert.Equal(8, report["checks"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void CellsParse()
+    {
+        Assert.Equal([new Cell(1024, 4, 1), new Cell(2, 3, 16)], CheckCommand.ParseCells("1024:4:1, 2:3:16"));
+        Assert.Throws<ArgumentException>(() => CheckCommand.ParseCells("4:4"));
+        Assert.Throws<ArgumentException>(() => CheckCommand.ParseCells("4:65:1"));
+        Assert.Throws<ArgumentException>(() => CheckCommand.ParseCells(""));
+    }
+
+    [Fact]
     public void BadSettingsAreRefused()
     {
         Assert.Throws<ArgumentException>(() => SharedOptions.ParseAccelerator("gpu"));
