@@ -12,7 +12,7 @@ public sealed class LayerKernelTests(CpuDeviceFixture fixture)
 {
     /// <summary>
     /// Evaluate at arbitrary states: outputs f_k(z_k), act'(pre) and residuals f_k(z_k) - z_{k+1} to 1e-6
-    /// relative; Jacobian blocks diag(act') W_k to 1e-6; reversed transposed blocks J_{L-r}^T (act' from the outputs) to 1e-5.
+    /// relative (act' and the Jacobian blocks 2e-6); reversed transposed blocks J_{L-r}^T (act' from the outputs) to 1e-5.
     /// </summary>
     [Theory]
     [InlineData(1, 1, 1, MlpActivation.Tanh)]
@@ -60,9 +60,10 @@ public sealed class LayerKernelTests(CpuDeviceFixture fixture)
         var residuals = outputs.Select((f, e) => f - guess[e]).ToArray();
 
         Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(ws.Outputs.View), outputs), 0, 1e-6);
-        Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(ws.Derivatives.View), slopes), 0, 1e-6);
+        // act' = 1 - t^2 doubles t's rounding and divides by a smaller number where t is near 1: 2e-6.
+        Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(ws.Derivatives.View), slopes), 0, 2e-6);
         Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(ws.RhsA.View), residuals), 0, 1e-6);
-        Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(ws.BlocksA.View), blocks), 0, 1e-6);
+        Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(ws.BlocksA.View), blocks), 0, 2e-6);
         Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(ws.BlocksB.View), reversed), 0, 1e-5);
     }
 
