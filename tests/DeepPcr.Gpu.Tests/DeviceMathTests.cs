@@ -28,6 +28,14 @@ public sealed class DeviceMathTests
         Assert.Equal(0f, DeviceMath.Tanh(0f));
     }
 
+    [Fact]
+    public void ReluKeepsNaN()
+    {
+        Assert.Equal(0f, DeviceMath.Relu(-2f));
+        Assert.Equal(3f, DeviceMath.Relu(3f));
+        Assert.True(float.IsNaN(DeviceMath.Relu(float.NaN)));
+    }
+
     /// <summary>The ordered bits of non-negative floats order like the floats; NaN is above infinity.</summary>
     [Fact]
     public void OrderedBitsOrderLikeFloats()

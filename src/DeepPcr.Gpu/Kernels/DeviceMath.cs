@@ -13,7 +13,10 @@ internal static class DeviceMath
 
     /// <summary>act(x): 0 tanh, 1 relu, else identity.</summary>
     public static float Activate(int activation, float x) =>
-        activation == 0 ? Tanh(x) : activation == 1 ? XMath.Max(x, 0f) : x;
+        activation == 0 ? Tanh(x) : activation == 1 ? Relu(x) : x;
+
+    /// <summary>max(x, 0) that keeps NaN (PTX's max.f32 would return 0 for it).</summary>
+    public static float Relu(float x) => x > 0f || XMath.IsNaN(x) ? x : 0f;
 
     /// <summary>act'(x) at the pre-activation x.</summary>
     public static float Derivative(int activation, float x)
