@@ -47,6 +47,7 @@ public sealed class GpuDevice : IDisposable
             if (kind == AcceleratorKind.Cuda) builder.Cuda(UseSupportedInstructionSet);
             else builder.DefaultCPU();
             builder.EnableAlgorithms();
+            builder.Profiling();   // stream markers (CUDA events) for device-side timings
         });
         try
         {

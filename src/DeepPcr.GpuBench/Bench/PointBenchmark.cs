@@ -59,12 +59,12 @@ public static class PointBenchmark
         var cases = new List<TimedCase>
         {
             new("deeppcr", () => NewtonForward.Run(ws, options)),
-            new("per_layer", () => { SequentialBaselines.PerLayerForward(ws); ws.Device.Synchronize(); }),
-            new("persistent", () => { SequentialBaselines.PersistentForward(ws); ws.Device.Synchronize(); }),
+            new("per_layer", () => SequentialBaselines.PerLayerForward(ws)),
+            new("persistent", () => SequentialBaselines.PersistentForward(ws)),
         };
         ForwardOutcome? otherOutcome = null;
         if (other is not null) cases.Add(new TimedCase("other_path", () => otherOutcome = NewtonForward.Run(ws, other)));
-        var medians = Interleaved.Medians(cases, repeats);
+        var medians = Interleaved.Medians(ws.Device, cases, repeats);
         // Untimed, last: the states every error figure and the backward pass use come from the engine's own path.
         var last = NewtonForward.Run(ws, options);
         double error = ErrorMeasure.PooledRelative(ws.Read(ws.States.View), reference);
@@ -93,12 +93,12 @@ public static class PointBenchmark
         var other = Alternative(ws, options);
         var cases = new List<TimedCase>
         {
-            new("deeppcr", () => { AdjointBackward.Run(ws, ws.States.View, options); ws.Device.Synchronize(); }),
-            new("per_layer", () => { SequentialBaselines.PerLayerBackward(ws, ws.BaselineStates.View); ws.Device.Synchronize(); }),
-            new("persistent", () => { SequentialBaselines.PersistentBackward(ws, ws.BaselineStates.View); ws.Device.Synchronize(); }),
+            new("deeppcr", () => AdjointBackward.Run(ws, ws.States.View, options)),
+            new("per_layer", () => SequentialBaselines.PerLayerBackward(ws, ws.BaselineStates.View)),
+            new("persistent", () => SequentialBaselines.PersistentBackward(ws, ws.BaselineStates.View)),
         };
-        if (other is not null) cases.Add(new TimedCase("other_path", () => { AdjointBackward.Run(ws, ws.States.View, other); ws.Device.Synchronize(); }));
-        var medians = Interleaved.Medians(cases, repeats);
+        if (other is not null) cases.Add(new TimedCase("other_path", () => AdjointBackward.Run(ws, ws.States.View, other)));
+        var medians = Interleaved.Medians(ws.Device, cases, repeats);
         AdjointBackward.Run(ws, ws.States.View, options);
         double error = DeviceGradients.Read(ws).MaxRelativeError(reference);
         SequentialBaselines.PerLayerBackward(ws, ws.BaselineStates.View);
@@ -126,30 +126,34 @@ public static class PointBenchmark
     }
 
     /// <summary><c>one_group_ms</c> and <c>multi_launch_ms</c>: DeepPCR's median on each path where timed (null otherwise).</summary>
-    private static void PathTimes(JsonObject json, ChainWorkspace ws, EngineOptions options, IReadOnlyDictionary<string, double> medians, bool otherConverged)
+    private static void PathTimes(JsonObject json, ChainWorkspace ws, EngineOptions options, IReadOnlyDictionary<string, CaseTiming> medians, bool otherConverged)
     {
-        double? chosen = medians["deeppcr"];
-        double? other = medians.TryGetValue("other_path", out double o) && otherConverged ? o : null;
+        double? chosen = medians["deeppcr"].WallMs;
+        double? other = medians.TryGetValue("other_path", out var o) && otherConverged ? o.WallMs : null;
         bool oneGroup = options.UsesOneGroup(ws.Dims);
         json["one_group_ms"] = Round(oneGroup ? chosen : other);
         json["multi_launch_ms"] = Round(oneGroup ? other : chosen);
     }
 
-    private static JsonObject Measurement(bool counts, IReadOnlyDictionary<string, double> medians, double error, double perLayerError, double persistentError)
+    private static JsonObject Measurement(bool counts, IReadOnlyDictionary<string, CaseTiming> medians, double error, double perLayerError, double persistentError)
     {
-        double? deepPcr = counts ? medians["deeppcr"] : null;
+        double? deepPcr = counts ? medians["deeppcr"].WallMs : null;
+        double perLayer = medians["per_layer"].WallMs, persistent = medians["persistent"].WallMs;
         return new JsonObject
         {
             ["method"] = "deeppcr",
             ["fallback"] = "none",
             ["max_rel_error"] = Finite(error),
             ["deeppcr_ms"] = Round(deepPcr),
-            ["per_layer_ms"] = Round(medians["per_layer"]),
-            ["persistent_ms"] = Round(medians["persistent"]),
-            ["speedup_vs_per_layer"] = Round(medians["per_layer"] / deepPcr),
-            ["speedup_vs_persistent"] = Round(medians["persistent"] / deepPcr),
+            ["per_layer_ms"] = Round(perLayer),
+            ["persistent_ms"] = Round(persistent),
+            ["speedup_vs_per_layer"] = Round(perLayer / deepPcr),
+            ["speedup_vs_persistent"] = Round(persistent / deepPcr),
             ["per_layer_max_rel_error"] = Finite(perLayerError),
             ["persistent_max_rel_error"] = Finite(persistentError),
+            ["deeppcr_device_ms"] = Round(counts ? medians["deeppcr"].DeviceMs : null),
+            ["per_layer_device_ms"] = Round(medians["per_layer"].DeviceMs),
+            ["persistent_device_ms"] = Round(medians["persistent"].DeviceMs),
         };
     }
 
