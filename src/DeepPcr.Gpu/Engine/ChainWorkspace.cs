@@ -21,6 +21,8 @@ public sealed class ChainWorkspace : IDisposable
     /// <param name="model">The model.</param>
     /// <param name="problem">Input and cotangent of matching width.</param>
     /// <exception cref="ArgumentException">The problem's width differs from the model's.</exception>
+    /// <exception cref="OverflowException">L B w^2 does not fit in an int (every kernel indexes with ints).</exception>
+    /// <remarks>A failed device allocation throws ILGPU's exception after freeing what was allocated.</remarks>
     public ChainWorkspace(GpuDevice device, MlpModel model, ChainProblem problem)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -35,6 +37,24 @@ public sealed class ChainWorkspace : IDisposable
         Model = model;
         Problem = problem;
         Dims = new ChainDims(model.Layers, problem.Batch, model.Width, (int)model.Activation);
+        try
+        {
+            AllocateAll();
+        }
+        catch
+        {
+            Dispose();   // a failed allocation (device memory) must not leak the buffers allocated before it
+            throw;
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(Weights), nameof(Biases), nameof(Input), nameof(Cotangent), nameof(States), nameof(Next),
+        nameof(Outputs), nameof(Derivatives), nameof(BlocksA), nameof(BlocksB), nameof(RhsA), nameof(RhsB), nameof(BaselineStates), nameof(Lambda),
+        nameof(WeightGradients), nameof(BiasGradients), nameof(InputGradient), nameof(Flags))]
+    private void AllocateAll()
+    {
+        var model = Model;
+        var problem = Problem;
         int states = Dims.States, blocks = (int)Dims.Blocks;
         Weights = Upload(model.WeightsFloat32());
         Biases = Upload(model.BiasesFloat32());
@@ -69,16 +89,16 @@ public sealed class ChainWorkspace : IDisposable
     public ChainDims Dims { get; }
 
     /// <summary>(L, w, w).</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> Weights { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> Weights { get; private set; }
 
     /// <summary>(L, w).</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> Biases { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> Biases { get; private set; }
 
     /// <summary>(B, w): z_0.</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> Input { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> Input { get; private set; }
 
     /// <summary>(B, w): dLoss/dz_L.</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> Cotangent { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> Cotangent { get; private set; }
 
     /// <summary>(L, B, w): DeepPCR's current iterate; after a forward solve, its accepted states.</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> States { get; private set; }
@@ -87,40 +107,40 @@ public sealed class ChainWorkspace : IDisposable
     public MemoryBuffer1D<float, Stride1D.Dense> Next { get; private set; }
 
     /// <summary>(L, B, w): f_k(z_k).</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> Outputs { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> Outputs { get; private set; }
 
     /// <summary>(L, B, w): act' at the pre-activations.</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> Derivatives { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> Derivatives { get; private set; }
 
     /// <summary>(L, B, w, w): PCR blocks, first of the ping-pong pair (where a solve's blocks start).</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> BlocksA { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> BlocksA { get; private set; }
 
     /// <summary>(L, B, w, w): PCR blocks, second of the pair.</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> BlocksB { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> BlocksB { get; private set; }
 
     /// <summary>(L, B, w): PCR right-hand side, first of the pair (where a solve's c starts).</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> RhsA { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> RhsA { get; private set; }
 
     /// <summary>(L, B, w): PCR right-hand side, second of the pair.</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> RhsB { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> RhsB { get; private set; }
 
     /// <summary>(L, B, w): the sequential baselines' states.</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> BaselineStates { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> BaselineStates { get; private set; }
 
     /// <summary>(L, B, w): the sequential baselines' state gradients, natural order.</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> Lambda { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> Lambda { get; private set; }
 
     /// <summary>(L, w, w): the last backward pass's dLoss/dW.</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> WeightGradients { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> WeightGradients { get; private set; }
 
     /// <summary>(L, w): the last backward pass's dLoss/db.</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> BiasGradients { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> BiasGradients { get; private set; }
 
     /// <summary>(B, w): the last backward pass's dLoss/dz_0.</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> InputGradient { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> InputGradient { get; private set; }
 
     /// <summary>Two ints: the stopping ratio's and the residual's ordered float bits.</summary>
-    public MemoryBuffer1D<int, Stride1D.Dense> Flags { get; }
+    public MemoryBuffer1D<int, Stride1D.Dense> Flags { get; private set; }
 
     /// <summary>Every buffer as one kernel argument (built afresh: <see cref="SwapStates"/> changes States and Next).</summary>
     public ChainViews Views => new()
