@@ -82,7 +82,7 @@ public sealed class BenchTests(CpuDeviceFixture fixture) : IDisposable
     {
         var report = EngineCheck.Run(fixture.Device, [new Cell(3, 3, 2), new Cell(4, 1, 1)], seed: 2, gain: 1.0, TextWriter.Null);
         Assert.True((bool)report["ok"]!);
-        Assert.Equal(8, report["checks"]!.AsArray().Count);
+        Assert.Equal(10, report["checks"]!.AsArray().Count);
     }
 
     [Fact]

@@ -33,10 +33,20 @@ internal static class Problems
         return data;
     }
 
-    /// <summary>Engine options that force a path: "one-group", "per-entry" or "tiled".</summary>
+    /// <summary>The grid for each of the three forward paths: the device loop, one group per iteration, per entry.</summary>
+    public static TheoryData<string, int, int, int> GridOnForwardPaths()
+    {
+        var data = GridOnBothPaths();
+        foreach (var row in Grid())
+            data.Add("device-loop", (int)row[0], (int)row[1], (int)row[2]);
+        return data;
+    }
+
+    /// <summary>Engine options that force a path: "device-loop", "one-group" (a launch per iteration), "per-entry" or "tiled".</summary>
     public static Engine.EngineOptions Path(string path) => path switch
     {
-        "one-group" => new Engine.EngineOptions(OneGroupMaxWork: long.MaxValue),
+        "device-loop" => new Engine.EngineOptions(OneGroupMaxWork: long.MaxValue, DeviceLoop: true),
+        "one-group" => new Engine.EngineOptions(OneGroupMaxWork: long.MaxValue, DeviceLoop: false),
         "per-entry" => new Engine.EngineOptions(OneGroupMaxWork: 0, TiledFromWidth: 65),
         "tiled" => new Engine.EngineOptions(OneGroupMaxWork: 0, TiledFromWidth: 1),
         _ => throw new ArgumentException(path),

@@ -50,7 +50,7 @@ public sealed class ChainWorkspace : IDisposable
 
     [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(Weights), nameof(Biases), nameof(Input), nameof(Cotangent), nameof(States), nameof(Next),
         nameof(Outputs), nameof(Derivatives), nameof(BlocksA), nameof(BlocksB), nameof(RhsA), nameof(RhsB), nameof(BaselineStates), nameof(Lambda),
-        nameof(WeightGradients), nameof(BiasGradients), nameof(InputGradient), nameof(Flags))]
+        nameof(WeightGradients), nameof(BiasGradients), nameof(InputGradient), nameof(Flags), nameof(History))]
     private void AllocateAll()
     {
         var model = Model;
@@ -73,7 +73,8 @@ public sealed class ChainWorkspace : IDisposable
         WeightGradients = Allocate<float>(model.Weights.Length);
         BiasGradients = Allocate<float>(model.Biases.Length);
         InputGradient = Allocate<float>(Dims.Row);
-        Flags = Allocate<int>(2);
+        Flags = Allocate<int>(NewtonKernels.FlagCount);
+        History = Allocate<float>(Dims.Layers + 1);
     }
 
     /// <summary>The device.</summary>
@@ -139,15 +140,18 @@ public sealed class ChainWorkspace : IDisposable
     /// <summary>(B, w): the last backward pass's dLoss/dz_0.</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> InputGradient { get; private set; }
 
-    /// <summary>Two ints: the stopping ratio's and the residual's ordered float bits.</summary>
+    /// <summary>The stopping test's slots (<see cref="NewtonKernels.FlagCount"/> ints: ratio and residual bits, the device loop's status).</summary>
     public MemoryBuffer1D<int, Stride1D.Dense> Flags { get; private set; }
+
+    /// <summary>(L + 1): the device loop's residual max-norm per iteration.</summary>
+    public MemoryBuffer1D<float, Stride1D.Dense> History { get; private set; }
 
     /// <summary>Every buffer as one kernel argument (built afresh: <see cref="SwapStates"/> changes States and Next).</summary>
     public ChainViews Views => new()
     {
         Input = Input.View, Cotangent = Cotangent.View, States = States.View, Next = Next.View, Weights = Weights.View, Biases = Biases.View,
         Outputs = Outputs.View, Derivatives = Derivatives.View, BlocksA = BlocksA.View, BlocksB = BlocksB.View, RhsA = RhsA.View, RhsB = RhsB.View,
-        WeightGradients = WeightGradients.View, BiasGradients = BiasGradients.View, InputGradient = InputGradient.View, Flags = Flags.View,
+        WeightGradients = WeightGradients.View, BiasGradients = BiasGradients.View, InputGradient = InputGradient.View, Flags = Flags.View, History = History.View,
     };
 
     /// <summary>Swaps <see cref="States"/> and <see cref="Next"/> (accepting the next iterate).</summary>

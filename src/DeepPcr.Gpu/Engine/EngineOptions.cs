@@ -11,7 +11,11 @@ namespace DeepPcr.Gpu.Engine;
 /// and the backward pass as one launch of one thread group (<see cref="Kernels.OneGroupKernels"/>); larger ones launch a
 /// kernel per stage and per round over the whole device. 2^18 by default: about a microsecond of one H100
 /// multiprocessor's arithmetic per round, less than a kernel launch costs. 0 turns the one-group path off.</param>
-public sealed record EngineOptions(double Atol = 1e-6, double Rtol = 1e-5, int? MaxIterations = null, int TiledFromWidth = 16, long OneGroupMaxWork = 1 << 18)
+/// <param name="DeviceLoop">On the one-group path, run the whole Newton loop in one launch with the stopping test on the
+/// device (same iterations and stopping rule; the host reads back once per solve instead of once per iteration).
+/// False launches one iteration at a time.</param>
+public sealed record EngineOptions(double Atol = 1e-6, double Rtol = 1e-5, int? MaxIterations = null, int TiledFromWidth = 16, long OneGroupMaxWork = 1 << 18,
+    bool DeviceLoop = true)
 {
     /// <summary>The defaults.</summary>
     public static EngineOptions Default { get; } = new();
@@ -25,7 +29,7 @@ public sealed record EngineOptions(double Atol = 1e-6, double Rtol = 1e-5, int? 
     /// <param name="d">The sizes.</param>
     /// <returns>"one group", "per entry" or "tiled".</returns>
     public string PathName(Kernels.ChainDims d) =>
-        UsesOneGroup(d) ? "one group (one launch per Newton iteration and per backward pass)"
+        UsesOneGroup(d) ? (DeviceLoop ? "one group, Newton loop on the device (one launch per forward and per backward pass)" : "one group (one launch per Newton iteration and per backward pass)")
         : d.Width >= TiledFromWidth ? "tiled (a launch per stage and PCR round; one group per block, shared memory)"
         : "per entry (a launch per stage and PCR round; one thread per block entry)";
 

@@ -30,7 +30,9 @@ public sealed class KernelSet
         PersistentForward = accelerator.LoadKernel<ChainDims, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SequentialKernels.PersistentForward);
         OneGroupNewtonIteration = accelerator.LoadKernel<ChainViews, ChainDims, float, float>(OneGroupKernels.NewtonIteration);
         OneGroupBackward = accelerator.LoadKernel<ChainViews, ArrayView<float>, ChainDims>(OneGroupKernels.Backward);
+        OneGroupNewtonLoop = accelerator.LoadKernel<ChainViews, ChainDims, float, float, int, int>(OneGroupKernels.NewtonLoop);
         OneGroupNewtonShape = LaunchShapes.OneGroup(accelerator, OneGroupNewtonIteration.GetKernel());
+        OneGroupLoopShape = LaunchShapes.OneGroup(accelerator, OneGroupNewtonLoop.GetKernel());
         OneGroupBackwardShape = LaunchShapes.OneGroup(accelerator, OneGroupBackward.GetKernel());
         PersistentBackward = accelerator.LoadKernel<ChainDims, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SequentialKernels.PersistentBackward);
     }
@@ -79,6 +81,12 @@ public sealed class KernelSet
 
     /// <summary><see cref="OneGroupKernels.Backward"/>.</summary>
     public Action<AcceleratorStream, KernelConfig, ChainViews, ArrayView<float>, ChainDims> OneGroupBackward { get; }
+
+    /// <summary><see cref="OneGroupKernels.NewtonLoop"/>.</summary>
+    public Action<AcceleratorStream, KernelConfig, ChainViews, ChainDims, float, float, int, int> OneGroupNewtonLoop { get; }
+
+    /// <summary>The launch of <see cref="OneGroupNewtonLoop"/>.</summary>
+    public KernelConfig OneGroupLoopShape { get; }
 
     /// <summary>The launch of <see cref="OneGroupNewtonIteration"/>: one group, as large as the kernel's registers allow.</summary>
     public KernelConfig OneGroupNewtonShape { get; }

@@ -32,6 +32,7 @@ public static class NewtonForward
         var host = new int[2];
         int deerSteps = 0;
         ws.States.View.MemSetToZero(ws.Device.Stream);
+        if (options.DeviceLoop && options.UsesOneGroup(d)) return RunOnDevice(ws, options, maxIterations, rounds);
         for (int iteration = 0; ; iteration++)
         {
             var (ratio, residual) = CorrectionStep(ws, options, host);
@@ -45,6 +46,44 @@ public static class NewtonForward
             if (iteration >= maxIterations) return new ForwardOutcome(iteration, rounds, GpuTermination.IterationLimit, residuals, ratio, deerSteps);
             ws.SwapStates();
         }
+    }
+
+    /// <summary>
+    /// The loop on the device (<see cref="OneGroupKernels.NewtonLoop"/>): one launch and one readback per solve; a
+    /// launch ends early only at a non-finite step, which the host recomputes in the DEER form before it relaunches.
+    /// </summary>
+    private static ForwardOutcome RunOnDevice(ChainWorkspace ws, EngineOptions options, int maxIterations, int rounds)
+    {
+        var k = ws.Device.Kernels;
+        var flags = new int[NewtonKernels.FlagCount];
+        var host = new int[2];
+        var deerResiduals = new Dictionary<int, double>();
+        for (int first = 0; ;)
+        {
+            k.OneGroupNewtonLoop(ws.Device.Stream, k.OneGroupLoopShape, ws.Views, ws.Dims, (float)options.Atol, (float)options.Rtol, first, maxIterations);
+            ws.Flags.View.CopyToCPU(ws.Device.Stream, flags);
+            ws.Device.Stream.Synchronize();
+            int iteration = flags[NewtonKernels.IterationSlot], status = flags[NewtonKernels.StatusSlot];
+            if (flags[NewtonKernels.ParitySlot] == 1) ws.SwapStates();   // States holds the last iterate, Next its successor
+            double ratio = FromOrderedBits(flags[NewtonKernels.RatioSlot]);
+            if (status == 2)
+            {
+                (ratio, deerResiduals[iteration]) = DeerStep(ws, options, host);
+            }
+            var termination = status == 0 || (status == 2 && ratio <= 1.0) ? GpuTermination.Converged
+                : iteration >= maxIterations ? GpuTermination.IterationLimit : (GpuTermination?)null;
+            if (termination is { } done)
+                return new ForwardOutcome(iteration, rounds, done, History(ws, iteration, deerResiduals), ratio, deerResiduals.Count);
+            ws.SwapStates();
+            first = iteration + 1;
+        }
+    }
+
+    private static IReadOnlyList<double> History(ChainWorkspace ws, int last, Dictionary<int, double> overrides)
+    {
+        var all = ws.Read(ws.History.View.SubView(0, last + 1));
+        foreach (var (iteration, residual) in overrides) all[iteration] = residual;
+        return all;
     }
 
     /// <summary>Evaluate, Jacobian, PCR on the residual, z + d into Next, and the readback (one launch on the one-group path).</summary>
@@ -91,7 +130,7 @@ public static class NewtonForward
     /// <summary>The one host synchronisation of an iteration: the two stopping-test slots.</summary>
     private static (double Ratio, double Residual) ReadFlags(ChainWorkspace ws, int[] host)
     {
-        ws.Flags.View.CopyToCPU(ws.Device.Stream, host);
+        ws.Flags.View.SubView(0, host.Length).CopyToCPU(ws.Device.Stream, host);
         ws.Device.Stream.Synchronize();
         return (FromOrderedBits(host[NewtonKernels.RatioSlot]), FromOrderedBits(host[NewtonKernels.ResidualSlot]));
     }

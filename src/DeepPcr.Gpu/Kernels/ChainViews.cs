@@ -53,6 +53,9 @@ public struct ChainViews
     /// <summary>(B, w): dLoss/dz_0.</summary>
     public ArrayView<float> InputGradient;
 
-    /// <summary>Two ints: the stopping test's ratio and residual bits.</summary>
+    /// <summary><see cref="NewtonKernels.FlagCount"/> ints: the stopping test's ratio and residual bits, and the device loop's status.</summary>
     public ArrayView<int> Flags;
+
+    /// <summary>(L + 1): the residual max-norm per iteration of the device loop.</summary>
+    public ArrayView<float> History;
 }

@@ -22,6 +22,23 @@ public static class NewtonKernels
     /// <summary>Slot of the residual max-norm in the flags buffer.</summary>
     public const int ResidualSlot = 1;
 
+    /// <summary>Slot of the device loop's status (0 converged, 1 iteration limit, 2 non-finite).</summary>
+    public const int StatusSlot = 2;
+
+    /// <summary>Slot of the device loop's last iteration.</summary>
+    public const int IterationSlot = 3;
+
+    /// <summary>Slot of the parity of the buffer holding the device loop's last iterate (0 States, 1 Next).</summary>
+    public const int ParitySlot = 4;
+
+    /// <summary>The ints of the flags buffer.</summary>
+    public const int FlagCount = 8;
+
+    /// <summary>The float that ordered bits stand for (NaN for int.MaxValue).</summary>
+    /// <param name="bits">Bits from <see cref="DeviceMath.OrderedBits"/>.</param>
+    /// <returns>The value.</returns>
+    public static float FromOrderedBits(int bits) => bits == int.MaxValue ? float.NaN : ILGPU.Interop.IntAsFloat((uint)bits);
+
     /// <summary>Applies the update and reduces the two norms. Launch with any grid of power-of-two groups.</summary>
     /// <param name="count">L B w: the number of state values.</param>
     /// <param name="deerForm">0: next = z + d; 1: next = d.</param>

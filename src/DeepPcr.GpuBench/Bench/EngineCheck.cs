@@ -8,7 +8,7 @@ namespace DeepPcr.GpuBench.Bench;
 
 /// <summary>
 /// The engine's correctness on the device at hand, for a machine where the test suite cannot run (the GPU
-/// machine has no .NET): every engine path (one group, per entry, tiled) and both baselines, forward and
+/// machine has no .NET): every engine path (device loop, one group, per entry, tiled) and both baselines, forward and
 /// backward, against the float64 host reference, with fixed tolerances. No timing.
 /// </summary>
 public static class EngineCheck
@@ -79,7 +79,8 @@ public static class EngineCheck
 
     private static IEnumerable<(string Path, EngineOptions Options)> Paths()
     {
-        yield return ("one-group", EngineOptions.Default with { OneGroupMaxWork = long.MaxValue });
+        yield return ("device-loop", EngineOptions.Default with { OneGroupMaxWork = long.MaxValue, DeviceLoop = true });
+        yield return ("one-group", EngineOptions.Default with { OneGroupMaxWork = long.MaxValue, DeviceLoop = false });
         yield return ("per-entry", EngineOptions.Default with { OneGroupMaxWork = 0, TiledFromWidth = MlpModel.MaxWidth + 1 });
         yield return ("tiled", EngineOptions.Default with { OneGroupMaxWork = 0, TiledFromWidth = 1 });
     }

@@ -20,7 +20,7 @@ public static class CheckCommand
         var cells = new Option<string?>("--cells") { Description = "Cells as L:w:B separated by commas (default: a fixed set, tiny on cpu, up to L = 1024 and w = 64 on cuda)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the problems.", DefaultValueFactory = _ => 1 };
         var gain = new Option<double>("--gain") { Description = "Weights are N(0, gain^2 / w).", DefaultValueFactory = _ => 1.0 };
-        var command = new Command("check", "Check every engine path (one group, per entry, tiled) and both baselines, forward and backward, against the float64 host reference on this device; exit 3 if any check fails.");
+        var command = new Command("check", "Check every engine path (device loop, one group per iteration, per entry, tiled) and both baselines, forward and backward, against the float64 host reference on this device; exit 3 if any check fails.");
         command.Options.Add(accelerator);
         command.Options.Add(cells);
         command.Options.Add(seed);
