@@ -15,6 +15,8 @@ public static class SolverCatalog
         ("quasi-newton-diagonal", ParallelChainSolver.QuasiNewton(JacobianStructure.Diagonal), SolverOptions.Default),
         ("quasi-newton-scalar", ParallelChainSolver.QuasiNewton(JacobianStructure.Scalar), SolverOptions.Default),
         ("picard", ParallelChainSolver.Picard, SolverOptions.Default),
+        ("elk", DampedNewtonSolver.Instance, SolverOptions.Default),
+        ("deeppcr-trust-region", TrustRegionSolver.Instance, SolverOptions.Default),
         ("auto", AutoSolver.Instance, SolverOptions.Default),
     };
 
