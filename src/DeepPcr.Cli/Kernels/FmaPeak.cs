@@ -24,6 +24,36 @@ public static class FmaPeak
         return threads * iterations * 8.0 * 8 * 2 / seconds / 1e9 + (sink.Sum() == float.NaN ? 1 : 0);
     }
 
+    /// <summary>
+    /// As <see cref="Measure"/> with Vector512 (AVX-512) chains, or null where Vector512 is not accelerated: the
+    /// peak of the widest vectors this CPU offers.
+    /// </summary>
+    public static double? Measure512(long iterations = 20_000_000)
+    {
+        if (!Vector512.IsHardwareAccelerated) return null;
+        int threads = Environment.ProcessorCount;
+        Run512(1000);
+        var watch = Stopwatch.StartNew();
+        var sink = new float[threads];
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => sink[t] = Run512(iterations));
+        double seconds = watch.Elapsed.TotalSeconds;
+        return threads * iterations * 8.0 * 16 * 2 / seconds / 1e9 + (sink.Sum() == float.NaN ? 1 : 0);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static float Run512(long iterations)
+    {
+        var a = Vector512.Create(0.999f);
+        var b = Vector512.Create(1e-7f);
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        for (long i = 0; i < iterations; i++)
+        {
+            s0 = Vector512.FusedMultiplyAdd(s0, a, b); s1 = Vector512.FusedMultiplyAdd(s1, a, b); s2 = Vector512.FusedMultiplyAdd(s2, a, b); s3 = Vector512.FusedMultiplyAdd(s3, a, b);
+            s4 = Vector512.FusedMultiplyAdd(s4, a, b); s5 = Vector512.FusedMultiplyAdd(s5, a, b); s6 = Vector512.FusedMultiplyAdd(s6, a, b); s7 = Vector512.FusedMultiplyAdd(s7, a, b);
+        }
+        return Vector512.Sum(s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7);
+    }
+
     /// <summary>cores x 2 FMA units x 8 float lanes x 2 flops x the clock in /proc/cpuinfo, or null when it is not readable.</summary>
     public static double? Theoretical()
     {

@@ -54,11 +54,30 @@ public static class PcrThroughput
             roundC.copy_(recurrence.C);
             for (int i = 0; i < RoundsPerCall; i++) PcrRound.RunOnHost(structure, 1, roundA, roundC, aNext, scratch);
         }));
+        // The planar kernel (AVX-512): the same blocks laid out as planes before timing.
+        long stride = PcrRound.PlanarStride((long)length * batch);
+        Tensor? planarA = null, planarC = null, planarNext = null, planarScratch = null;
+        if (PcrRound.PlanarSupported)
+        {
+            planarA = torch.zeros(new long[] { blockSize(structure, width), stride });
+            planarA.narrow(1, 0, (long)length * batch).copy_(a.reshape((long)length * batch, -1).t());
+            planarC = torch.zeros(new long[] { width, stride });
+            planarC.narrow(1, 0, (long)length * batch).copy_(recurrence.C.reshape((long)length * batch, width).t());
+            planarNext = torch.zeros_like(planarA);
+            planarScratch = torch.zeros_like(planarC);
+            var planarStart = planarC.clone();
+            cases.Add(new("planar_round", () =>
+            {
+                planarC.copy_(planarStart);
+                for (int i = 0; i < RoundsPerCall; i++) PcrRound.RunPlanarOnHost(structure, 1, length, batch, planarA, planarC, planarNext, planarScratch);
+            }));
+        }
         cases.Add(new("host_solve", () => { using var s = torch.NewDisposeScope(); ParallelCyclicReduction.SolveOnHost(recurrence); }));
         var timings = Harness.Measure(cases, warmup: 2, repeats: repeats);
         double roundFlops = PcrRound.Flops(structure, 1, length, batch, width), solveFlops = Flops(length, batch, width, structureName);
         double hostRound = timings.Single(t => t.Label == "host_round").MedianMs / RoundsPerCall;
         double torchRound = Harness.Best(timings, "torch_round_1t", "torch_round_2t").MedianMs / RoundsPerCall;
+        double? planarRound = PcrRound.PlanarSupported ? timings.Single(t => t.Label == "planar_round").MedianMs / RoundsPerCall : null;
         double hostSolve = timings.Single(t => t.Label == "host_solve").MedianMs, torchSolve = Harness.Best(timings, "torch_solve_1t", "torch_solve_2t").MedianMs;
         return new JsonObject
         {
@@ -73,6 +92,9 @@ public static class PcrThroughput
             ["host_round_gflops"] = roundFlops / hostRound / 1e6,
             ["torch_round_gflops"] = roundFlops / torchRound / 1e6,
             ["round_speedup_vs_torch_ops"] = torchRound / hostRound,
+            ["planar_round_ms"] = planarRound,
+            ["planar_round_gflops"] = roundFlops / planarRound / 1e6,
+            ["planar_round_speedup_vs_torch_ops"] = torchRound / planarRound,
             ["flops"] = solveFlops,
             ["host_kernel_ms"] = hostSolve,
             ["torch_ops_ms"] = torchSolve,
@@ -81,6 +103,8 @@ public static class PcrThroughput
             ["speedup_vs_torch_ops"] = torchSolve / hostSolve,
         };
     }
+
+    private static int blockSize(BlockStructure structure, int width) => (int)structure.BlockShape(width).Aggregate(1L, (x, y) => x * y);
 
     /// <summary>The flops of a whole PCR solve: folding z_0 into row 1, then every round.</summary>
     public static double Flops(int length, int batch, int width, string structure)
