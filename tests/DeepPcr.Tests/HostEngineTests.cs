@@ -170,5 +170,17 @@ public class HostEngineTests
         {
             Assert.InRange(Recurrences.MaxAbsDiff(host.ParameterGradients[i], reference.ParameterGradients[i]), 0.0, 1e-11 * scale);
         }
+
+        // Only the final state's cotangent: the host path builds the reversed right-hand side itself.
+        var final = cotangents[length - 1];
+        var hostFinal = AdjointSolver.Solve(chain, input, states, final);
+        var referenceFinal = AdjointSolver.Solve(new TensorOnlyStep(chain), input, states, final);
+        double finalScale = Math.Max(1, Recurrences.MaxAbs(referenceFinal.StateGradients));
+        Assert.InRange(Recurrences.MaxAbsDiff(hostFinal.StateGradients, referenceFinal.StateGradients), 0.0, 1e-11 * finalScale);
+        Assert.InRange(Recurrences.MaxAbsDiff(hostFinal.InputGradient, referenceFinal.InputGradient), 0.0, 1e-11 * finalScale);
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.InRange(Recurrences.MaxAbsDiff(hostFinal.ParameterGradients[i], referenceFinal.ParameterGradients[i]), 0.0, 1e-11 * finalScale);
+        }
     }
 }

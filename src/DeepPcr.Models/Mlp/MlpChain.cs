@@ -11,7 +11,7 @@ namespace DeepPcr.Models.Mlp;
 /// A deep MLP as a chain: z_{k+1} = act(W_k z_k + b_k), k = 0..L-1, every layer of width w.
 /// Its Jacobian is analytic and dense: J_k = diag(act'(W_k z_k + b_k)) W_k.
 /// </summary>
-public sealed class MlpChain : IDifferentiableChainStep, IHostChainStep
+public sealed class MlpChain : IHostDifferentiableChainStep
 {
     /// <summary>Wraps the given weights (L, w, w) and biases (L, w); the tensors stay the caller's.</summary>
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, L = 0, or non-finite values.</exception>
@@ -185,19 +185,38 @@ public sealed class MlpChain : IDifferentiableChainStep, IHostChainStep
     }
 
     /// <summary>The same gradients as the tensor expression, in one host pass over layers and samples.</summary>
-    private unsafe IReadOnlyList<Tensor> HostParameterGradients<T>(Tensor inputs, Tensor cotangents) where T : unmanaged, IFloatingPointIeee754<T>
+    private IReadOnlyList<Tensor> HostParameterGradients<T>(Tensor inputs, Tensor cotangents) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int width = Width, length = Length, batch = (int)inputs.shape[1];
+        int batch = (int)inputs.shape[1];
         using var z = inputs.detach().contiguous();
         using var g = cotangents.detach().contiguous();
-        var outputs = new T[length * batch * width];
-        EvaluateOnHost<T>(0, batch, MemoryMarshal.Cast<byte, T>(z.bytes), outputs, Span<T>.Empty, 0);
+        var outputs = new T[Length * batch * Width];
+        var zs = MemoryMarshal.Cast<byte, T>(z.bytes);
+        EvaluateOnHost<T>(0, batch, zs, outputs, Span<T>.Empty, 0);
+        return ParameterGradientsOnHost<T>(batch, zs, outputs, MemoryMarshal.Cast<byte, T>(g.bytes));
+    }
+
+    /// <summary>
+    /// delta = act'(pre) * lambda per row, with act' read from the outputs (tanh, sigmoid, relu, identity) or the
+    /// recomputed pre-activation (GELU); weight gradient sum_b delta z^T, bias gradient sum_b delta.
+    /// </summary>
+    /// <returns>[weights (L, w, w), biases (L, w)].</returns>
+    public unsafe IReadOnlyList<Tensor> ParameterGradientsOnHost<T>(int batch, ReadOnlySpan<T> inputs, ReadOnlySpan<T> outputs, ReadOnlySpan<T> cotangents)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Width, length = Length;
+        long size = (long)length * batch * width;
+        if (inputs.Length != size || outputs.Length != size || cotangents.Length != size)
+        {
+            throw new ArgumentException($"inputs, outputs and cotangents must each hold (L, B, w) = ({length}, {batch}, {width}) values.");
+        }
         var gradW = torch.zeros(new long[] { length, width, width }, dtype: Weights.dtype);
         var gradB = torch.zeros(new long[] { length, width }, dtype: Weights.dtype);
         var activation = Activation;
-        fixed (byte* pz = z.bytes, pg = g.bytes, pw = gradW.bytes, pb = gradB.bytes, pWeights = Weights.bytes, pBias = Biases.bytes)
+        fixed (byte* pw = gradW.bytes, pb = gradB.bytes, pWeights = Weights.bytes, pBias = Biases.bytes)
+        fixed (T* zs = inputs, gs = cotangents, values = outputs)
         {
-            T* zs = (T*)pz, gs = (T*)pg, gw = (T*)pw, gb = (T*)pb, weights = (T*)pWeights, biases = (T*)pBias;
+            T* gw = (T*)pw, gb = (T*)pb, weights = (T*)pWeights, biases = (T*)pBias;
             for (int l = 0; l < length; l++)
             {
                 for (int b = 0; b < batch; b++)
@@ -206,7 +225,7 @@ public sealed class MlpChain : IDifferentiableChainStep, IHostChainStep
                     T* zr = zs + r * width;
                     for (int i = 0; i < width; i++)
                     {
-                        T value = outputs[r * width + i];
+                        T value = values[r * width + i];
                         T slope = activation switch
                         {
                             Activation.Tanh => T.One - value * value,

@@ -25,6 +25,13 @@ public static class AdjointSolver
     {
         using var scope = torch.NewDisposeScope();
         TensorChecks.Shape(finalCotangent, "finalCotangent", input.shape[0], step.Width);
+        if (HostAdjoint.Applies(step, input))
+        {
+            CheckStates(step, input, states);
+            TensorChecks.SameKind(finalCotangent, "finalCotangent", input, "input");
+            TensorChecks.Finite(finalCotangent, "finalCotangent");
+            return Adopt(OnHost(step, input, states, finalCotangent, finalOnly: true));
+        }
         var cotangents = torch.zeros_like(states);
         cotangents[step.Length - 1] = finalCotangent;
         var solution = SolveAll(step, input, states, cotangents);
@@ -39,24 +46,16 @@ public static class AdjointSolver
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
     public static AdjointSolution SolveAll(IChainStep step, Tensor input, Tensor states, Tensor cotangents)
     {
-        ChainInput.Validate(step, input);
-        TensorChecks.Shape(states, "states", step.Length, input.shape[0], step.Width);
+        CheckStates(step, input, states);
         TensorChecks.Shape(cotangents, "cotangents", step.Length, input.shape[0], step.Width);
-        TensorChecks.SameKind(states, "states", input, "input");
         TensorChecks.SameKind(cotangents, "cotangents", input, "input");
-        TensorChecks.Finite(states, "states");
         TensorChecks.Finite(cotangents, "cotangents");
 
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         int length = step.Length;
+        if (HostAdjoint.Applies(step, input)) return Adopt(OnHost(step, input, states, cotangents, finalOnly: false));
         var inputs = ParallelIteration.Shift(input, states.detach());
-        if (HostAdjoint.Applies(step, input))
-        {
-            var (hostLambda, hostInputGradient, hostRounds) = HostAdjoint.Solve((IHostChainStep)step, input, states, cotangents);
-            var hostParameters = step is IDifferentiableChainStep h ? ParameterGradients(h, inputs, hostLambda) : Array.Empty<Tensor>();
-            return Adopt(new AdjointSolution(hostLambda, hostInputGradient, hostParameters, hostRounds));
-        }
         var structure = BlockStructure.For(step.JacobianStructure);
         var transposed = structure.Transpose(AutogradJacobian.Of(step, 0, inputs));   // (L, B, block): J_l^T
         // Reversed chain: row 1 has no predecessor (z_0 = 0); row k >= 2 uses J_{L-k+2}^T.
@@ -68,6 +67,23 @@ public static class AdjointSolver
         var inputGradient = structure.Apply(transposed.narrow(0, 0, 1), lambda.narrow(0, 0, 1)).squeeze(0);
         var parameters = step is IDifferentiableChainStep d ? ParameterGradients(d, inputs, lambda) : Array.Empty<Tensor>();
         return Adopt(new AdjointSolution(lambda, inputGradient, parameters, u.Rounds));
+    }
+
+    private static void CheckStates(IChainStep step, Tensor input, Tensor states)
+    {
+        ChainInput.Validate(step, input);
+        TensorChecks.Shape(states, "states", step.Length, input.shape[0], step.Width);
+        TensorChecks.SameKind(states, "states", input, "input");
+        TensorChecks.Finite(states, "states");
+    }
+
+    /// <summary>The host engine's solve (<see cref="HostAdjoint"/>), parameter gradients from the step when it has no host ones.</summary>
+    private static AdjointSolution OnHost(IChainStep step, Tensor input, Tensor states, Tensor cotangents, bool finalOnly)
+    {
+        using var noGrad = torch.no_grad();
+        var (lambda, inputGradient, parameters, rounds) = HostAdjoint.Solve((IHostChainStep)step, input, states.detach(), cotangents, finalOnly);
+        parameters ??= step is IDifferentiableChainStep d ? ParameterGradients(d, ParallelIteration.Shift(input, states.detach()), lambda) : Array.Empty<Tensor>();
+        return new AdjointSolution(lambda, inputGradient, parameters, rounds);
     }
 
     /// <summary>The parameter gradients: analytic when the step gives them, else one autograd call over the batched step.</summary>

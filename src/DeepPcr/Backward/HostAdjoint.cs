@@ -20,13 +20,17 @@ internal static unsafe class HostAdjoint
         step is IHostChainStep host && step.JacobianStructure == JacobianStructure.Dense && input.device_type == DeviceType.CPU
         && (input.dtype == ScalarType.Float32 || input.dtype == ScalarType.Float64) && host.SupportsHost(input.dtype);
 
-    /// <summary>lambda (L, B, w), the input gradient (B, w) and the PCR rounds, for the given states and cotangents.</summary>
-    public static (Tensor Lambda, Tensor InputGradient, int Rounds) Solve(IHostChainStep step, Tensor input, Tensor states, Tensor cotangents) =>
+    /// <summary>
+    /// The adjoint solution for the given states and cotangents: all L of them (L, B, w), or, when
+    /// <paramref name="finalOnly"/>, only the final state's (B, w). Parameter gradients are included when the step
+    /// gives them on the host (<see cref="IHostDifferentiableChainStep"/>), else null.
+    /// </summary>
+    public static (Tensor Lambda, Tensor InputGradient, IReadOnlyList<Tensor>? Parameters, int Rounds) Solve(IHostChainStep step, Tensor input, Tensor states, Tensor cotangents, bool finalOnly) =>
         input.dtype == ScalarType.Float32
-            ? Solve<float>(step, input, states, cotangents)
-            : Solve<double>(step, input, states, cotangents);
+            ? Solve<float>(step, input, states, cotangents, finalOnly)
+            : Solve<double>(step, input, states, cotangents, finalOnly);
 
-    private static (Tensor, Tensor, int) Solve<T>(IHostChainStep step, Tensor input, Tensor states, Tensor cotangents)
+    private static (Tensor, Tensor, IReadOnlyList<Tensor>?, int) Solve<T>(IHostChainStep step, Tensor input, Tensor states, Tensor cotangents, bool finalOnly)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int length = step.Length, batch = (int)input.shape[0], width = step.Width, rowSize = batch * width;
@@ -35,10 +39,18 @@ internal static unsafe class HostAdjoint
         var chain = new T[(length + 1) * rowSize];
         Copy(input, chain.AsSpan(0, rowSize));
         Copy(states, chain.AsSpan(rowSize));
+        // The reversed chain's right-hand sides: row k holds the cotangent of state L - k.
         var c = new T[length * rowSize];
-        var cotangent = new T[length * rowSize];
-        Copy(cotangents, cotangent);
-        for (int k = 0; k < length; k++) cotangent.AsSpan((length - 1 - k) * rowSize, rowSize).CopyTo(c.AsSpan(k * rowSize, rowSize));
+        if (finalOnly)
+        {
+            Copy(cotangents, c.AsSpan(0, rowSize));
+        }
+        else
+        {
+            var cotangent = new T[length * rowSize];
+            Copy(cotangents, cotangent);
+            for (int k = 0; k < length; k++) cotangent.AsSpan((length - 1 - k) * rowSize, rowSize).CopyTo(c.AsSpan(k * rowSize, rowSize));
+        }
         var zeros = new T[rowSize];
         var outputs = new T[length * rowSize];
         using var scratch = HostScratch.Lease((2 * block * stride + HostPcr.ScratchFor(width, stride)) * sizeof(T));
@@ -78,7 +90,10 @@ internal static unsafe class HostAdjoint
                     inputGradient[b * width + j] = sum;
                 }
             }
-            return (ToTensor(lambda, new long[] { length, batch, width }, input.dtype), ToTensor(inputGradient, new long[] { batch, width }, input.dtype), rounds);
+            var parameters = step is IHostDifferentiableChainStep differentiable
+                ? differentiable.ParameterGradientsOnHost<T>(batch, chain.AsSpan(0, length * rowSize), outputs, lambda)
+                : null;
+            return (ToTensor(lambda, new long[] { length, batch, width }, input.dtype), ToTensor(inputGradient, new long[] { batch, width }, input.dtype), parameters, rounds);
         }
     }
 
