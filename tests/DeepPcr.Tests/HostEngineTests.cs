@@ -183,4 +183,34 @@ public class HostEngineTests
             Assert.InRange(Recurrences.MaxAbsDiff(hostFinal.ParameterGradients[i], referenceFinal.ParameterGradients[i]), 0.0, 1e-11 * finalScale);
         }
     }
+
+    [Theory]
+    [InlineData(1, 3)]
+    [InlineData(5, 8)]
+    [InlineData(1000, 3)]
+    public void ResidualChainHostPathsEqualTheTensorOnes(int length, int width)
+    {
+        using var scope = torch.NewDisposeScope();
+        var generator = new Generator((ulong)(length + width));
+        var weights = torch.randn(new long[] { length, width, width }, dtype: ScalarType.Float64, generator: generator) / Math.Sqrt(width);
+        var biases = torch.randn(new long[] { length, width }, dtype: ScalarType.Float64, generator: generator) * 0.1;
+        var chain = new Models.ResNet.ResidualChain(weights, biases, 1.0 / length);
+        var input = torch.randn(new long[] { 2, width }, dtype: ScalarType.Float64, generator: generator);
+        var reference = ParallelChainSolver.DeepPcr.Solve(new TensorOnlyStep(chain), input);
+        var host = ParallelChainSolver.DeepPcr.Solve(chain, input);
+        Assert.Equal(Termination.Converged, host.Termination);
+        Assert.Equal(reference.Iterations, host.Iterations);
+        Assert.InRange(Recurrences.MaxAbsDiff(host.States, reference.States), 0.0, 1e-10);
+        Assert.InRange(Recurrences.MaxAbsDiff(host.States, SequentialPass.Run(new TensorOnlyStep(chain), input)), 0.0, 1e-10);
+
+        var cotangents = torch.randn(new long[] { length, 2, width }, dtype: ScalarType.Float64, generator: generator);
+        var hostAdjoint = AdjointSolver.SolveAll(chain, input, host.States, cotangents);
+        var tensorAdjoint = AdjointSolver.SolveAll(new TensorOnlyStep(chain), input, host.States, cotangents);
+        double scale = Math.Max(1, Recurrences.MaxAbs(tensorAdjoint.StateGradients));
+        Assert.InRange(Recurrences.MaxAbsDiff(hostAdjoint.InputGradient, tensorAdjoint.InputGradient), 0.0, 1e-11 * scale);
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.InRange(Recurrences.MaxAbsDiff(hostAdjoint.ParameterGradients[i], tensorAdjoint.ParameterGradients[i]), 0.0, 1e-11 * scale);
+        }
+    }
 }

@@ -115,7 +115,10 @@ public sealed class MlpChain : IHostDifferentiableChainStep
     /// <inheritdoc />
     public bool SupportsHost(ScalarType dtype) =>
         Weights.device_type == DeviceType.CPU && Weights.dtype == dtype && Biases.dtype == dtype
-        && Weights.is_contiguous() && Biases.is_contiguous() && !Weights.requires_grad && !Biases.requires_grad
+        && Weights.is_contiguous() && Biases.is_contiguous()
+        // Parameters that require grad are read in place only where no autograd graph is being recorded
+        // (solver forwards inside the autograd bridge, backward passes); otherwise the tensor path keeps the graph.
+        && (!torch.is_grad_enabled() || (!Weights.requires_grad && !Biases.requires_grad))
         && HostActivation.ExactFor(Activation, dtype == ScalarType.Float64);
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Numerics;
 using DeepPcr.Chains;
 using DeepPcr.Models.Mlp;
 using TorchSharp;
@@ -9,7 +10,7 @@ namespace DeepPcr.Models.ResNet;
 /// Residual blocks z_{k+1} = z_k + h tanh(W_k z_k + b_k) as a chain: J_k = I + h diag(tanh') W_k. A small step
 /// scale h keeps every J_k close to the identity, so products over 1024 blocks neither explode nor vanish.
 /// </summary>
-public sealed class ResidualChain : IDifferentiableChainStep
+public sealed class ResidualChain : IHostDifferentiableChainStep
 {
     private readonly MlpChain branch;
 
@@ -56,5 +57,37 @@ public sealed class ResidualChain : IDifferentiableChainStep
     {
         using var scope = torch.NewDisposeScope();
         return branch.ParameterGradients(inputs, cotangents * StepScale).Select(g => g.MoveToOuterDisposeScope()).ToArray();
+    }
+
+    /// <inheritdoc />
+    public bool SupportsHost(ScalarType dtype) => branch.SupportsHost(dtype);
+
+    /// <summary>z + h tanh(W z + b) per row, and I + h diag(tanh') W in the planar layout, from the branch's host kernel.</summary>
+    public void EvaluateOnHost<T>(int first, int batch, ReadOnlySpan<T> inputs, Span<T> outputs, Span<T> jacobian, long stride)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        branch.EvaluateOnHost(first, batch, inputs, outputs, jacobian, stride);
+        T h = T.CreateTruncating(StepScale);
+        for (int i = 0; i < outputs.Length; i++) outputs[i] = inputs[i] + h * outputs[i];
+        if (jacobian.IsEmpty) return;
+        int width = Width, rows = inputs.Length / width;
+        for (int e = 0; e < width * width; e++)
+        {
+            var plane = jacobian.Slice((int)(e * stride), rows);
+            bool diagonal = e % (width + 1) == 0;
+            for (int r = 0; r < rows; r++) plane[r] = diagonal ? T.One + h * plane[r] : h * plane[r];
+        }
+    }
+
+    /// <summary>The branch's host gradients with the cotangents scaled by h (the branch is evaluated again for its slopes).</summary>
+    public IReadOnlyList<Tensor> ParameterGradientsOnHost<T>(int batch, ReadOnlySpan<T> inputs, ReadOnlySpan<T> outputs, ReadOnlySpan<T> cotangents)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var branchOutputs = new T[inputs.Length];
+        branch.EvaluateOnHost<T>(0, batch, inputs, branchOutputs, Span<T>.Empty, 0);
+        T h = T.CreateTruncating(StepScale);
+        var scaled = new T[cotangents.Length];
+        for (int i = 0; i < scaled.Length; i++) scaled[i] = h * cotangents[i];
+        return branch.ParameterGradientsOnHost<T>(batch, inputs, branchOutputs, scaled);
     }
 }
