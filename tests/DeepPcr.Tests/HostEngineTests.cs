@@ -213,4 +213,20 @@ public class HostEngineTests
             Assert.InRange(Recurrences.MaxAbsDiff(hostAdjoint.ParameterGradients[i], tensorAdjoint.ParameterGradients[i]), 0.0, 1e-11 * scale);
         }
     }
+
+    [Theory]
+    [InlineData(1, 1, ScalarType.Float64)]
+    [InlineData(5, 3, ScalarType.Float64)]
+    [InlineData(1000, 8, ScalarType.Float64)]
+    [InlineData(1000, 4, ScalarType.Float32)]
+    public void TheFusedSequentialPassEqualsTheTensorOne(int length, int width, ScalarType dtype)
+    {
+        using var scope = torch.NewDisposeScope();
+        var chain = MlpChain.Random(length, width, 1.0, Activation.Tanh, dtype, seed: length);
+        var input = torch.randn(new long[] { 3, width }, dtype: ScalarType.Float64, generator: new Generator(1)).to_type(dtype);
+        double tolerance = dtype == ScalarType.Float32 ? 1e-5 : 1e-12;
+        Assert.InRange(Recurrences.MaxAbsDiff(SequentialPass.Run(chain, input), SequentialPass.Run(new TensorOnlyStep(chain), input)), 0.0, tolerance);
+        var residual = new Models.ResNet.ResidualChain(chain.Weights, chain.Biases, 1.0 / length);
+        Assert.InRange(Recurrences.MaxAbsDiff(SequentialPass.Run(residual, input), SequentialPass.Run(new TensorOnlyStep(residual), input)), 0.0, tolerance);
+    }
 }

@@ -179,6 +179,47 @@ public sealed class MlpChain : IHostDifferentiableChainStep
         }
     }
 
+    /// <summary>The fused sequential loop: parameters read in place once, one dot product and activation per output.</summary>
+    public void RunSequentialOnHost<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        RunSequentialCore(first, batch, start, states, residualScale: null);
+
+    /// <summary>The residual chain's fused loop: z + h act(W z + b) per step.</summary>
+    internal void RunResidualSequentialOnHost<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states, double stepScale)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        RunSequentialCore(first, batch, start, states, T.CreateTruncating(stepScale));
+
+    private unsafe void RunSequentialCore<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states, T? residualScale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Width, rowSize = batch * width, count = states.Length / rowSize;
+        if (start.Length != rowSize || states.Length != count * rowSize || first + count > Length)
+        {
+            throw new ArgumentException($"start must hold (B, w) = ({batch}, {width}) values and states (n, B, w) values for n <= {Length - first}.");
+        }
+        var activation = Activation;
+        fixed (byte* pw = Weights.bytes, pb = Biases.bytes)
+        fixed (T* z0 = start, zs = states)
+        {
+            T* weights = (T*)pw, biases = (T*)pb;
+            for (int k = 0; k < count; k++)
+            {
+                int layer = first + k;
+                T* input = k == 0 ? z0 : zs + (long)(k - 1) * rowSize;
+                T* output = zs + (long)k * rowSize;
+                T* w = weights + (long)layer * width * width;
+                for (int b = 0; b < batch; b++)
+                {
+                    for (int i = 0; i < width; i++)
+                    {
+                        T value = HostActivation.Value(activation, Dot(w + i * width, input + b * width, width, biases[layer * width + i]));
+                        output[b * width + i] = residualScale is T h ? input[b * width + i] + h * value : value;
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>Row i of diag(slope) W for lane r in the planar layout.</summary>
     private static unsafe void WriteJacobianRow<T>(T* jacobian, long stride, int r, int i, T slope, T* weightRow, int width)
         where T : unmanaged, IFloatingPointIeee754<T>

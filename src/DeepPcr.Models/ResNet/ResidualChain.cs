@@ -79,6 +79,11 @@ public sealed class ResidualChain : IHostDifferentiableChainStep
         }
     }
 
+    /// <summary>The fused sequential loop z + h tanh(W z + b), parameters read once.</summary>
+    public void RunSequentialOnHost<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        branch.RunResidualSequentialOnHost(first, batch, start, states, StepScale);
+
     /// <summary>The branch's host gradients with the cotangents scaled by h (the branch is evaluated again for its slopes).</summary>
     public IReadOnlyList<Tensor> ParameterGradientsOnHost<T>(int batch, ReadOnlySpan<T> inputs, ReadOnlySpan<T> outputs, ReadOnlySpan<T> cotangents)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -26,4 +26,24 @@ public interface IHostChainStep : IChainStep
     /// <param name="stride">The plane stride of <paramref name="jacobian"/> (at least n B).</param>
     void EvaluateOnHost<T>(int first, int batch, ReadOnlySpan<T> inputs, Span<T> outputs, Span<T> jacobian, long stride)
         where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>
+    /// The sequential pass over steps first..first+n-1 from <paramref name="start"/>: states[k] = f_{first+k}(states[k-1]).
+    /// The default evaluates one step at a time; steps override it with a loop that reads their parameters once.
+    /// </summary>
+    /// <param name="first">Index of the first step.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="start">(B, w) row-major.</param>
+    /// <param name="states">(n, B, w) row-major, written.</param>
+    void RunSequentialOnHost<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rowSize = start.Length, count = states.Length / rowSize;
+        if (count == 0) return;
+        EvaluateOnHost(first, batch, start, states.Slice(0, rowSize), Span<T>.Empty, 0);
+        for (int k = 1; k < count; k++)
+        {
+            EvaluateOnHost<T>(first + k, batch, states.Slice((k - 1) * rowSize, rowSize), states.Slice(k * rowSize, rowSize), Span<T>.Empty, 0);
+        }
+    }
 }

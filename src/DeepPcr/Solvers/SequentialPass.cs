@@ -44,17 +44,12 @@ public static class SequentialPass
     /// <summary>The fused sequential loop: one host evaluation per step, no framework call in the loop.</summary>
     private static Tensor RunOnHost<T>(IHostChainStep step, int first, int count, Tensor start) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        int batch = (int)start.shape[0], rowSize = batch * step.Width;
+        int batch = (int)start.shape[0];
         var states = torch.empty(new long[] { count, batch, step.Width }, dtype: start.dtype);
         var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(states.bytes);
         using (var contiguous = start.detach().contiguous())
         {
-            var input = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(contiguous.bytes);
-            step.EvaluateOnHost<T>(first, batch, input, values.Slice(0, rowSize), Span<T>.Empty, 0);
-        }
-        for (int k = 1; k < count; k++)
-        {
-            step.EvaluateOnHost<T>(first + k, batch, values.Slice((k - 1) * rowSize, rowSize), values.Slice(k * rowSize, rowSize), Span<T>.Empty, 0);
+            step.RunSequentialOnHost(first, batch, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(contiguous.bytes), values);
         }
         return states;
     }
