@@ -145,6 +145,10 @@ public class HostEngineTests
         using var scope = torch.NewDisposeScope();
         Assert.False(MlpChain.Random(3, 2, 1, Activation.Gelu, ScalarType.Float64, 1).SupportsHost(ScalarType.Float64));
         Assert.False(MlpChain.Random(3, 2, 1, Activation.Tanh, ScalarType.Float64, 1).SupportsHost(ScalarType.Float32));
+        // Reading float64 parameters as float32 would be silently wrong: it is refused.
+        var chain = MlpChain.Random(3, 2, 1, Activation.Tanh, ScalarType.Float64, 1);
+        Assert.Throws<InvalidOperationException>(() => chain.EvaluateOnHost<float>(0, 1, new float[6], new float[6], Span<float>.Empty, 0));
+        Assert.Throws<InvalidOperationException>(() => chain.RunSequentialOnHost<float>(0, 1, new float[2], new float[6]));
     }
 
     [Theory]

@@ -135,6 +135,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep
         }
         bool withJacobian = !jacobian.IsEmpty;
         if (withJacobian && (stride < rows || jacobian.Length < (long)width * width * stride)) throw new ArgumentException("The Jacobian buffer is smaller than w^2 planes of the given stride.", nameof(jacobian));
+        CheckHost<T>();
         var activation = Activation;
         bool gelu = activation == Activation.Gelu;
         fixed (byte* pw = Weights.bytes, pb = Biases.bytes)
@@ -197,6 +198,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep
         {
             throw new ArgumentException($"start must hold (B, w) = ({batch}, {width}) values and states (n, B, w) values for n <= {Length - first}.");
         }
+        CheckHost<T>();
         var activation = Activation;
         fixed (byte* pw = Weights.bytes, pb = Biases.bytes)
         fixed (T* z0 = start, zs = states)
@@ -217,6 +219,16 @@ public sealed class MlpChain : IHostDifferentiableChainStep
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>Throws unless the parameters can be read in place as T (CPU, contiguous, T's dtype).</summary>
+    private void CheckHost<T>() where T : unmanaged
+    {
+        var dtype = typeof(T) == typeof(float) ? ScalarType.Float32 : typeof(T) == typeof(double) ? ScalarType.Float64 : (ScalarType?)null;
+        if (dtype is null || Weights.dtype != dtype || Biases.dtype != dtype || Weights.device_type != DeviceType.CPU || !Weights.is_contiguous() || !Biases.is_contiguous())
+        {
+            throw new InvalidOperationException($"The host kernels read the parameters in place: they must be contiguous CPU tensors of {typeof(T).Name}'s dtype (they are {Weights.dtype} on {Weights.device}); check SupportsHost first.");
         }
     }
 
@@ -254,6 +266,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep
         {
             throw new ArgumentException($"inputs, outputs and cotangents must each hold (L, B, w) = ({length}, {batch}, {width}) values.");
         }
+        CheckHost<T>();
         var gradW = torch.zeros(new long[] { length, width, width }, dtype: Weights.dtype);
         var gradB = torch.zeros(new long[] { length, width }, dtype: Weights.dtype);
         var activation = Activation;
