@@ -59,7 +59,7 @@ public static class PcrThroughput
         Tensor? planarA = null, planarC = null, planarNext = null, planarScratch = null;
         if (PcrRound.PlanarSupported)
         {
-            planarA = torch.zeros(new long[] { blockSize(structure, width), stride });
+            planarA = torch.zeros(new long[] { BlockSize(structure, width), stride });
             planarA.narrow(1, 0, (long)length * batch).copy_(a.reshape((long)length * batch, -1).t());
             planarC = torch.zeros(new long[] { width, stride });
             planarC.narrow(1, 0, (long)length * batch).copy_(recurrence.C.reshape((long)length * batch, width).t());
@@ -104,7 +104,7 @@ public static class PcrThroughput
         };
     }
 
-    private static int blockSize(BlockStructure structure, int width) => (int)structure.BlockShape(width).Aggregate(1L, (x, y) => x * y);
+    private static int BlockSize(BlockStructure structure, int width) => (int)structure.BlockShape(width).Aggregate(1L, (x, y) => x * y);
 
     /// <summary>The flops of a whole PCR solve: folding z_0 into row 1, then every round.</summary>
     public static double Flops(int length, int batch, int width, string structure)
