@@ -58,6 +58,23 @@ public static class HostActivation
         for (int i = 0; i < x.Length; i++) x[i] = Value(activation, x[i]);
     }
 
+    /// <summary>
+    /// act'(x) from the value act(x) alone, for every activation whose slope is a function of its value (tanh,
+    /// sigmoid, relu, identity); false for GELU, whose slope needs the pre-activation.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TrySlopeFromValue<T>(Activation activation, T value, out T slope) where T : IFloatingPointIeee754<T>
+    {
+        switch (activation)
+        {
+            case Activation.Tanh: slope = T.One - value * value; return true;
+            case Activation.Sigmoid: slope = value * (T.One - value); return true;
+            case Activation.Relu: slope = value > T.Zero ? T.One : T.Zero; return true;
+            case Activation.Identity: slope = T.One; return true;
+            default: slope = T.Zero; return false;
+        }
+    }
+
     /// <summary>True when the host activation matches TorchSharp's to the dtype's precision: GELU's erf here is
     /// good to about 1.2e-7, enough for float32 only.</summary>
     public static bool ExactFor(Activation activation, bool float64) => !(float64 && activation == Activation.Gelu);

@@ -167,13 +167,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep
                 for (int i = 0; i < width; i++)
                 {
                     T value = pOut[(long)r * width + i];
-                    T slope = activation switch
-                    {
-                        Activation.Tanh => T.One - value * value,
-                        Activation.Sigmoid => value * (T.One - value),
-                        Activation.Relu => value > T.Zero ? T.One : T.Zero,
-                        _ => T.One,
-                    };
+                    HostActivation.TrySlopeFromValue(activation, value, out T slope); // GELU returned above
                     WriteJacobianRow(pJac, stride, r, i, slope, weights + ((long)layer * width + i) * width, width);
                 }
             }
@@ -283,14 +277,10 @@ public sealed class MlpChain : IHostDifferentiableChainStep
                     for (int i = 0; i < width; i++)
                     {
                         T value = values[r * width + i];
-                        T slope = activation switch
+                        if (!HostActivation.TrySlopeFromValue(activation, value, out T slope))
                         {
-                            Activation.Tanh => T.One - value * value,
-                            Activation.Sigmoid => value * (T.One - value),
-                            Activation.Relu => value > T.Zero ? T.One : T.Zero,
-                            Activation.Identity => T.One,
-                            _ => HostActivation.Slope(activation, PreActivationOf(weights, biases, l, i, zr, width)),
-                        };
+                            slope = HostActivation.Slope(activation, PreActivationOf(weights, biases, l, i, zr, width));
+                        }
                         T delta = slope * gs[r * width + i];
                         gb[l * width + i] += delta;
                         T* row = gw + ((long)l * width + i) * width;

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using DeepPcr.Chains;
 using DeepPcr.Linear.Kernels;
 using TorchSharp;
@@ -37,18 +36,18 @@ internal static unsafe class HostAdjoint
         long rows = (long)length * batch, stride = PlanarPcrKernel.StrideFor<T>(rows);
         int block = width * width;
         var chain = new T[(length + 1) * rowSize];
-        Copy(input, chain.AsSpan(0, rowSize));
-        Copy(states, chain.AsSpan(rowSize));
+        HostTensors.CopyTo(input, chain.AsSpan(0, rowSize));
+        HostTensors.CopyTo(states, chain.AsSpan(rowSize));
         // The reversed chain's right-hand sides: row k holds the cotangent of state L - k.
         var c = new T[length * rowSize];
         if (finalOnly)
         {
-            Copy(cotangents, c.AsSpan(0, rowSize));
+            HostTensors.CopyTo(cotangents, c.AsSpan(0, rowSize));
         }
         else
         {
             var cotangent = new T[length * rowSize];
-            Copy(cotangents, cotangent);
+            HostTensors.CopyTo(cotangents, cotangent);
             for (int k = 0; k < length; k++) cotangent.AsSpan((length - 1 - k) * rowSize, rowSize).CopyTo(c.AsSpan(k * rowSize, rowSize));
         }
         var zeros = new T[rowSize];
@@ -93,20 +92,7 @@ internal static unsafe class HostAdjoint
             var parameters = step is IHostDifferentiableChainStep differentiable
                 ? differentiable.ParameterGradientsOnHost<T>(batch, chain.AsSpan(0, length * rowSize), outputs, lambda)
                 : null;
-            return (ToTensor(lambda, new long[] { length, batch, width }, input.dtype), ToTensor(inputGradient, new long[] { batch, width }, input.dtype), parameters, rounds);
+            return (HostTensors.From<T>(lambda, new long[] { length, batch, width }, input.dtype), HostTensors.From<T>(inputGradient, new long[] { batch, width }, input.dtype), parameters, rounds);
         }
-    }
-
-    private static Tensor ToTensor<T>(T[] values, long[] shape, ScalarType dtype) where T : unmanaged
-    {
-        var tensor = torch.empty(shape, dtype: dtype);
-        values.AsSpan().CopyTo(MemoryMarshal.Cast<byte, T>(tensor.bytes));
-        return tensor;
-    }
-
-    private static void Copy<T>(Tensor source, Span<T> target) where T : unmanaged
-    {
-        using var contiguous = source.detach().contiguous();
-        MemoryMarshal.Cast<byte, T>(contiguous.bytes).CopyTo(target);
     }
 }

@@ -120,21 +120,17 @@ public sealed class AutoSolver : IChainSolver
         }, repeats: 2);
     }
 
-    private static double HostEvaluationMs(IHostChainStep step, Tensor input, int length)
+    private static double HostEvaluationMs(IHostChainStep step, Tensor input, int length) =>
+        input.dtype == ScalarType.Float32 ? HostEvaluationMs<float>(step, (int)input.shape[0], length) : HostEvaluationMs<double>(step, (int)input.shape[0], length);
+
+    /// <summary>One host evaluation with Jacobians of <paramref name="length"/> steps (zeros in, buffers made before timing).</summary>
+    private static double HostEvaluationMs<T>(IHostChainStep step, int batch, int length) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        int batch = (int)input.shape[0], rows = length * batch, width = step.Width;
-        long stride = rows;
-        if (input.dtype == ScalarType.Float32)
-        {
-            var inputs = new float[rows * width];
-            var outputs = new float[rows * width];
-            var jacobian = new float[width * width * stride];
-            return TimeMs(() => step.EvaluateOnHost<float>(0, batch, inputs, outputs, jacobian, stride), repeats: 2);
-        }
-        var inputs64 = new double[rows * width];
-        var outputs64 = new double[rows * width];
-        var jacobian64 = new double[width * width * stride];
-        return TimeMs(() => step.EvaluateOnHost<double>(0, batch, inputs64, outputs64, jacobian64, stride), repeats: 2);
+        int rows = length * batch, width = step.Width;
+        var inputs = new T[rows * width];
+        var outputs = new T[rows * width];
+        var jacobian = new T[width * width * rows];
+        return TimeMs(() => step.EvaluateOnHost<T>(0, batch, inputs, outputs, jacobian, rows), repeats: 2);
     }
 
     /// <summary>The host PCR kernel's time per flop, measured once per process on a 256-step, width-8 dense solve.</summary>

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using DeepPcr.Chains;
 using DeepPcr.Linear;
 using DeepPcr.Linear.Kernels;
@@ -47,8 +46,8 @@ internal static unsafe class HostNewton
 
         // chain = [z_0; z_1..z_n]: the inputs of the steps are its first n rows, the iterate its last n rows.
         var chain = new T[(count + 1) * rowSize];
-        Copy(start, chain.AsSpan(0, rowSize));
-        Copy(guess, chain.AsSpan(rowSize));
+        HostTensors.CopyTo(start, chain.AsSpan(0, rowSize));
+        HostTensors.CopyTo(guess, chain.AsSpan(rowSize));
         var outputs = new T[count * rowSize];
         var next = new T[count * rowSize];
         var zeros = new T[rowSize];
@@ -161,14 +160,7 @@ internal static unsafe class HostNewton
         List<double> residuals, List<double> estimates, Termination termination, string? alarm, double[]? final)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var states = torch.empty(new long[] { count, batch, width }, dtype: start.dtype);
-        chain.AsSpan(rowSize).CopyTo(MemoryMarshal.Cast<byte, T>(states.bytes));
+        var states = HostTensors.From<T>(chain.AsSpan(rowSize), new long[] { count, batch, width }, start.dtype);
         return new Attempt(states, iterations, rounds, residuals, estimates, termination, alarm, final ?? new double[batch]);
-    }
-
-    private static void Copy<T>(Tensor source, Span<T> target) where T : unmanaged
-    {
-        using var contiguous = source.detach().contiguous();
-        MemoryMarshal.Cast<byte, T>(contiguous.bytes).CopyTo(target);
     }
 }
