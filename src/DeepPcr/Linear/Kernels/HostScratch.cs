@@ -5,7 +5,7 @@ namespace DeepPcr.Linear.Kernels;
 /// <summary>
 /// A per-thread, 64-byte aligned scratch buffer for the host solvers, reused from one solve to the next: a fresh
 /// allocation above glibc's mmap threshold (128 KiB) is a new mapping whose pages fault in on first touch, which
-/// cost about a fifth of a 1024-layer backward pass. Buffers up to <see cref="KeptBytes"/> stay with the thread;
+/// were a visible part of a 1024-layer backward pass. Buffers up to <see cref="KeptBytes"/> stay with the thread;
 /// larger ones are freed when the lease ends.
 /// </summary>
 internal sealed unsafe class HostScratch : IDisposable
