@@ -41,7 +41,7 @@ public class HostEngineTests
         for (int e = 0; e < width * width; e++) planar[e * stride + r] = rowMajor[r * width * width + e];
         var c = recurrence.C.contiguous().data<double>().ToArray();
         var z0 = recurrence.Z0.contiguous().data<double>().ToArray();
-        using var scratch = HostScratch.Lease(HostPcr.ScratchFor(width, stride) * sizeof(double));
+        using var scratch = HostScratch.Lease(HostPcr.ScratchFor<double>(width, stride) * sizeof(double));
         int rounds;
         fixed (double* pa = planar, pc = c, pz = z0) rounds = HostPcr.SolveDense(length, 2, width, pa, stride, pc, pz, (double*)scratch.Pointer);
         Assert.Equal(ParallelCyclicReduction.RoundsFor(length), rounds);

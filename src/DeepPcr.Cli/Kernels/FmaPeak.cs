@@ -57,13 +57,17 @@ public static class FmaPeak
         return Vector512.Sum(s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7);
     }
 
-    /// <summary>cores x 2 FMA units x 8 float lanes x 2 flops x the clock in /proc/cpuinfo, or null when it is not readable.</summary>
-    public static double? Theoretical()
+    /// <summary>
+    /// cores x 2 FMA units x <paramref name="lanes"/> float lanes (8 for Vector256, 16 for Vector512) x 2 flops x the
+    /// clock in /proc/cpuinfo, or null when it is not readable. The clock there is the nominal one: a core that boosts
+    /// above it measures more than this.
+    /// </summary>
+    public static double? Theoretical(int lanes = 8)
     {
         if (!File.Exists("/proc/cpuinfo")) return null;
         var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("cpu MHz"));
         if (line is null || !double.TryParse(line.Split(':')[1].Trim(), System.Globalization.CultureInfo.InvariantCulture, out double mhz)) return null;
-        return Environment.ProcessorCount * 2 * 8 * 2 * mhz / 1000;
+        return Environment.ProcessorCount * 2 * lanes * 2 * mhz / 1000;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

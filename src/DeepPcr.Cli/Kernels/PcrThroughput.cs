@@ -72,12 +72,28 @@ public static class PcrThroughput
                 for (int i = 0; i < RoundsPerCall; i++) PcrRound.RunPlanarOnHost(structure, 1, length, batch, planarA, planarC, planarNext, planarScratch);
             }));
         }
+        // The tiled kernel (AVX-512, dense blocks): ping-pong buffers in the tiled layout, made before timing.
+        bool tiled = PcrRound.TiledSupported && structureName == "dense";
+        if (tiled)
+        {
+            long rows = (long)length * batch;
+            var tiledA = PcrRound.ToTiledLayout(a);
+            var tiledC = PcrRound.ToTiledLayout(recurrence.C);
+            var tiledANext = torch.zeros_like(tiledA);
+            var tiledCNext = torch.zeros_like(tiledC);
+            var tiledScratch = torch.zeros(PcrRound.TiledScratchValues(rows, width));
+            cases.Add(new("tiled_round", () =>
+            {
+                for (int i = 0; i < RoundsPerCall; i++) PcrRound.RunTiledOnHost(1, length, batch, width, tiledA, tiledANext, tiledC, tiledCNext, tiledScratch);
+            }));
+        }
         cases.Add(new("host_solve", () => { using var s = torch.NewDisposeScope(); ParallelCyclicReduction.SolveOnHost(recurrence); }));
         var timings = Harness.Measure(cases, warmup: 2, repeats: repeats);
         double roundFlops = PcrRound.Flops(structure, 1, length, batch, width), solveFlops = Flops(length, batch, width, structureName);
         double hostRound = timings.Single(t => t.Label == "host_round").MedianMs / RoundsPerCall;
         double torchRound = Harness.Best(timings, "torch_round_1t", "torch_round_2t").MedianMs / RoundsPerCall;
         double? planarRound = PcrRound.PlanarSupported ? timings.Single(t => t.Label == "planar_round").MedianMs / RoundsPerCall : null;
+        double? tiledRound = tiled ? timings.Single(t => t.Label == "tiled_round").MedianMs / RoundsPerCall : null;
         double hostSolve = timings.Single(t => t.Label == "host_solve").MedianMs, torchSolve = Harness.Best(timings, "torch_solve_1t", "torch_solve_2t").MedianMs;
         return new JsonObject
         {
@@ -95,6 +111,9 @@ public static class PcrThroughput
             ["planar_round_ms"] = planarRound,
             ["planar_round_gflops"] = roundFlops / planarRound / 1e6,
             ["planar_round_speedup_vs_torch_ops"] = torchRound / planarRound,
+            ["tiled_round_ms"] = tiledRound,
+            ["tiled_round_gflops"] = roundFlops / tiledRound / 1e6,
+            ["tiled_round_speedup_vs_torch_ops"] = torchRound / tiledRound,
             ["flops"] = solveFlops,
             ["host_kernel_ms"] = hostSolve,
             ["torch_ops_ms"] = torchSolve,

@@ -52,7 +52,7 @@ internal static unsafe class HostAdjoint
         }
         var zeros = new T[rowSize];
         var outputs = new T[length * rowSize];
-        using var scratch = HostScratch.Lease((2 * block * stride + HostPcr.ScratchFor(width, stride)) * sizeof(T));
+        using var scratch = HostScratch.Lease((2 * block * stride + HostPcr.ScratchFor<T>(width, stride)) * sizeof(T));
         T* jacobian = (T*)scratch.Pointer, reversed = jacobian + block * stride, planes = reversed + block * stride;
         {
             step.EvaluateOnHost<T>(0, batch, chain.AsSpan(0, length * rowSize), outputs, new Span<T>(jacobian, (int)(block * stride)), stride);

@@ -92,6 +92,72 @@ public static class PcrRound
     /// <summary>The plane stride the host solvers use for N rows of float32 (padded against cache-set conflicts).</summary>
     public static long PlanarStride(long rows) => Kernels.PlanarPcrKernel.StrideFor<float>(rows);
 
+    /// <summary>
+    /// Round s on the tiled host kernel (CPUs with AVX-512), dense blocks, without allocating: blocks and states in
+    /// the tiled layout of <see cref="ToTiledLayout"/>, ping-pong buffers (the round reads <paramref name="a"/> and
+    /// <paramref name="c"/> and writes <paramref name="aNext"/> and <paramref name="cNext"/>).
+    /// </summary>
+    /// <param name="s">The round's stride, 1 &lt;= s &lt; L.</param>
+    /// <param name="length">L.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="width">w.</param>
+    /// <param name="a">The tiled blocks of all L B rows (<see cref="TiledValues"/>(L B, w^2) values), read.</param>
+    /// <param name="aNext">As <paramref name="a"/>, written.</param>
+    /// <param name="c">The tiled states (<see cref="TiledValues"/>(L B, w) values), read.</param>
+    /// <param name="cNext">As <paramref name="c"/>, written.</param>
+    /// <param name="scratch">At least <see cref="TiledScratchValues"/> values, overwritten.</param>
+    /// <exception cref="PlatformNotSupportedException">The CPU has no AVX-512.</exception>
+    /// <exception cref="ArgumentException">Tensors that are not contiguous CPU float32/float64 of one dtype, or too small.</exception>
+    public static unsafe void RunTiledOnHost(int s, int length, int batch, int width, Tensor a, Tensor aNext, Tensor c, Tensor cNext, Tensor scratch)
+    {
+        if (!Kernels.TiledPcrKernel.IsSupported) throw new PlatformNotSupportedException("The tiled kernel needs AVX-512.");
+        if (s < 1 || s >= length) throw new ArgumentOutOfRangeException(nameof(s), s, $"The stride must lie in [1, L) for L = {length}.");
+        long rows = (long)length * batch;
+        foreach (var (t, name, values) in new[] { (a, "a", TiledValues(rows, width * width)), (aNext, "aNext", TiledValues(rows, width * width)), (c, "c", TiledValues(rows, width)), (cNext, "cNext", TiledValues(rows, width)), (scratch, "scratch", TiledScratchValues(rows, width)) })
+        {
+            if (!t.is_contiguous() || t.device_type != DeviceType.CPU || t.dtype != c.dtype || t.numel() < values)
+            {
+                throw new ArgumentException($"{name} must be a contiguous CPU tensor of c's dtype with at least {values} values.", name);
+            }
+        }
+        if (c.dtype != ScalarType.Float32 && c.dtype != ScalarType.Float64) throw new ArgumentException("c must be float32 or float64.", nameof(c));
+        fixed (byte* pa = a.bytes, pn = aNext.bytes, pc = c.bytes, pcn = cNext.bytes, ps = scratch.bytes)
+        {
+            if (c.dtype == ScalarType.Float32) Kernels.TiledPcrKernel.RunRound(s, length, batch, width, (float*)pa, (float*)pn, (float*)pc, (float*)pcn, (float*)ps);
+            else Kernels.TiledPcrKernel.RunRound(s, length, batch, width, (double*)pa, (double*)pn, (double*)pc, (double*)pcn, (double*)ps);
+        }
+    }
+
+    /// <summary>True when <see cref="RunTiledOnHost"/> can run on this CPU.</summary>
+    public static bool TiledSupported => Kernels.TiledPcrKernel.IsSupported;
+
+    /// <summary>Values of a float32 tiled buffer of <paramref name="rows"/> rows of <paramref name="entries"/> entries (rows padded to whole tiles).</summary>
+    public static long TiledValues(long rows, int entries) => Kernels.TiledPcrKernel.Size<float>(rows, entries);
+
+    /// <summary>Values of the scratch <see cref="RunTiledOnHost"/> needs.</summary>
+    public static long TiledScratchValues(long rows, int width) => Kernels.TiledPcrKernel.ScratchFor<float>(rows, width);
+
+    /// <summary>
+    /// (L, B, entries...) float32 values to the tiled layout, a 1-D tensor: rows n = l B + b in tiles of 16, entry e of
+    /// row n at (n / 16) E 16 + e 16 + n % 16, padding rows zero.
+    /// </summary>
+    /// <param name="values">(L, B, ...) float32.</param>
+    /// <returns>(<see cref="TiledValues"/>(L B, E)) float32.</returns>
+    public static Tensor ToTiledLayout(Tensor values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.dtype != ScalarType.Float32) throw new ArgumentException("The tiled layout is built here for float32 values.", nameof(values));
+        long rows = values.shape[0] * values.shape[1];
+        int lanes = Kernels.TiledPcrKernel.Lanes<float>();
+        long padded = Kernels.TiledPcrKernel.Tiles<float>(rows) * lanes;
+        using var flat = values.reshape(rows, -1);
+        long entries = flat.shape[1];
+        using var padding = torch.zeros(padded - rows, entries, dtype: values.dtype);
+        using var all = torch.cat(new[] { flat, padding });
+        using var tiles = all.reshape(padded / lanes, lanes, entries);
+        return tiles.transpose(1, 2).contiguous().reshape(-1);
+    }
+
     /// <summary>Round s in TorchSharp operations (allocating its results, as the torch-op solve does).</summary>
     /// <param name="structure">The block structure.</param>
     /// <param name="s">The round's stride, 1 &lt;= s &lt; L.</param>

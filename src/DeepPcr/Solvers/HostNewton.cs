@@ -51,7 +51,7 @@ internal static unsafe class HostNewton
         var outputs = new T[count * rowSize];
         var next = new T[count * rowSize];
         var zeros = new T[rowSize];
-        using var scratch = HostScratch.Lease((width * width * stride + HostPcr.ScratchFor(width, stride)) * sizeof(T));
+        using var scratch = HostScratch.Lease((width * width * stride + HostPcr.ScratchFor<T>(width, stride)) * sizeof(T));
         T* jacobian = (T*)scratch.Pointer;
         T* planes = jacobian + width * width * stride;
         {

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace DeepPcr.Linear.Kernels;
 
@@ -28,6 +29,15 @@ internal static unsafe class HostPcr
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long rows = (long)length * batch;
+        if (TiledPcrKernel.IsSupported && chunk == 0 && width <= TiledMaxWidth)
+        {
+            T* tiledA = planes, tiledC = tiledA + TiledPcrKernel.Size<T>(rows, width * width);
+            ToTiled(a, stride, tiledA, rows, width * width);
+            RowsToTiled(c, tiledC, rows, width);
+            int rounds = TiledPcrKernel.Solve(length, batch, width, tiledA, tiledC, z0, tiledC + TiledPcrKernel.Size<T>(rows, width));
+            TiledToRows(tiledC, c, rows, width);
+            return rounds;
+        }
         if (PlanarPcrKernel.IsSupported && chunk == 0 && width <= PlanarMaxWidth)
         {
             ToPlanar(c, planes, rows, width, stride);
@@ -60,8 +70,67 @@ internal static unsafe class HostPcr
     /// </summary>
     public const int PlanarMaxWidth = 8;
 
-    /// <summary>The scratch <see cref="SolveDense{T}"/> needs, in values.</summary>
-    public static long ScratchFor(int width, long stride) => width * stride + PlanarPcrKernel.ScratchFor(width, width * width, stride);
+    /// <summary>
+    /// The widest blocks solved in the tiled layout of <see cref="TiledPcrKernel"/>: a tile of w^2 entries must stay
+    /// in the L1 cache while its product is formed (8 x 8 float32 blocks: 4 KiB a tile).
+    /// </summary>
+    public const int TiledMaxWidth = 8;
+
+    /// <summary>The scratch <see cref="SolveDense{T}"/> needs, in values (for at most <paramref name="stride"/> rows).</summary>
+    public static long ScratchFor<T>(int width, long stride) where T : unmanaged =>
+        Math.Max(
+            width * stride + PlanarPcrKernel.ScratchFor(width, width * width, stride),
+            TiledPcrKernel.Size<T>(stride, width * width) + TiledPcrKernel.Size<T>(stride, width) + TiledPcrKernel.ScratchFor<T>(stride, width));
+
+    /// <summary>w^2 planes (plane stride <paramref name="stride"/>) to the tiled layout, padding rows zero.</summary>
+    private static void ToTiled<T>(T* planes, long stride, T* tiled, long rows, int entries) where T : unmanaged
+    {
+        int lanes = TiledPcrKernel.Lanes<T>();
+        long tiles = TiledPcrKernel.Tiles<T>(rows), whole = rows / lanes;
+        for (long t = 0; t < whole; t++)
+        {
+            T* tile = tiled + t * entries * lanes;
+            for (int e = 0; e < entries; e++) Vector512.Load(planes + e * stride + t * lanes).Store(tile + e * lanes);
+        }
+        for (long t = whole; t < tiles; t++)
+        {
+            T* tile = tiled + t * entries * lanes;
+            for (int e = 0; e < entries; e++)
+            {
+                for (int lane = 0; lane < lanes; lane++)
+                {
+                    long n = t * lanes + lane;
+                    tile[e * lanes + lane] = n < rows ? planes[e * stride + n] : default;
+                }
+            }
+        }
+    }
+
+    /// <summary>(rows, w) row-major to the tiled layout, padding rows zero.</summary>
+    private static void RowsToTiled<T>(T* rowMajor, T* tiled, long rows, int width) where T : unmanaged
+    {
+        int lanes = TiledPcrKernel.Lanes<T>();
+        for (long n = rows; n < TiledPcrKernel.Tiles<T>(rows) * lanes; n++)
+        {
+            for (int i = 0; i < width; i++) tiled[TiledPcrKernel.Index<T>(n, i, width)] = default;
+        }
+        for (long n = 0; n < rows; n++)
+        {
+            T* tile = tiled + n / lanes * width * lanes + n % lanes;
+            for (int i = 0; i < width; i++) tile[i * lanes] = rowMajor[n * width + i];
+        }
+    }
+
+    /// <summary>The tiled layout back to (rows, w) row-major.</summary>
+    private static void TiledToRows<T>(T* tiled, T* rowMajor, long rows, int width) where T : unmanaged
+    {
+        int lanes = TiledPcrKernel.Lanes<T>();
+        for (long n = 0; n < rows; n++)
+        {
+            T* tile = tiled + n / lanes * width * lanes + n % lanes;
+            for (int i = 0; i < width; i++) rowMajor[n * width + i] = tile[i * lanes];
+        }
+    }
 
     /// <summary>(rows, w) row-major to w planes.</summary>
     public static void ToPlanar<T>(T* rowMajor, T* planes, long rows, int width, long stride) where T : unmanaged

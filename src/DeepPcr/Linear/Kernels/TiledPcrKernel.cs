@@ -1,0 +1,370 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace DeepPcr.Linear.Kernels;
+
+/// <summary>
+/// Dense PCR rounds in the tiled layout (AVX-512): the rows n = l B + b are grouped into tiles of one vector's
+/// lanes (16 float32 or 8 float64 rows), and a tile stores entry e of its rows as one vector, so entry e of row n
+/// sits at <c>(n / T) E T + e T + n % T</c> (T lanes, E entries per row). A tile of 8 x 8 float32 blocks is 4 KiB,
+/// contiguous: a round reads each block tile and writes each composed tile once, and the products run lane-wise with
+/// whole-vector FMAs (8 rows x 2 columns of accumulators), no broadcasts and no horizontal sums.
+/// Row n's partner n - sB lies in one tile when sB is a multiple of T and otherwise straddles two, whose lanes one
+/// two-source permute (vpermt2ps / vpermt2pd) shifts into place, once per entry into a per-part buffer.
+/// The states ping-pong between two buffers (no copy of c per round) and the rounds split their tiles over
+/// <see cref="HostTeam"/>. This replaced the planar layout of <see cref="PlanarPcrKernel"/> in the host engine: a
+/// planar round streams w^2 separate planes, more than the prefetchers follow.
+/// </summary>
+internal static unsafe class TiledPcrKernel
+{
+    /// <summary>True when Vector512 and the AVX-512 permutes are hardware accelerated.</summary>
+    public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+    /// <summary>
+    /// Multiply-adds in a round below which it runs on one thread: at (1024, 4, 1), 82 thousand a round, one thread
+    /// was faster than two.
+    /// </summary>
+    public const long ParallelThreshold = 1 << 18;
+
+    /// <summary>The rows per tile: one vector's lanes.</summary>
+    public static int Lanes<T>() => Vector512<T>.Count;
+
+    /// <summary>Tiles holding <paramref name="rows"/> rows.</summary>
+    public static long Tiles<T>(long rows) => (rows + Vector512<T>.Count - 1) / Vector512<T>.Count;
+
+    /// <summary>Values of a tiled buffer of <paramref name="rows"/> rows of <paramref name="entries"/> entries.</summary>
+    public static long Size<T>(long rows, int entries) => Tiles<T>(rows) * entries * Vector512<T>.Count;
+
+    /// <summary>Scratch <see cref="Solve{T}"/> needs beside its inputs: a second block buffer and state buffer, and the permute buffers.</summary>
+    public static long ScratchFor<T>(long rows, int width) => Size<T>(rows, width * width) + Size<T>(rows, width) + ShiftValues<T>(width) * HostTeam.Size;
+
+    private static long ShiftValues<T>(int width) => (long)(width * width + width) * Vector512<T>.Count;
+
+    /// <summary>The offset of entry <paramref name="e"/> of row <paramref name="n"/> in a tiled buffer of E-entry rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long Index<T>(long n, int e, int entries)
+    {
+        int lanes = Vector512<T>.Count;
+        return n / lanes * entries * lanes + (long)e * lanes + n % lanes;
+    }
+
+    /// <summary>
+    /// Solves z_l = A_l z_{l-1} + c_l for l = 1..L in the tiled layout. <paramref name="a"/> and <paramref name="c"/>
+    /// are overwritten (ping-pong buffers); the solution is left in <paramref name="c"/>.
+    /// </summary>
+    /// <param name="length">L.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="width">w.</param>
+    /// <param name="a">Tiled (L B rows, w^2 entries), padding rows zero.</param>
+    /// <param name="c">Tiled (L B rows, w entries).</param>
+    /// <param name="z0">(B, w) row-major.</param>
+    /// <param name="scratch">At least <see cref="ScratchFor{T}"/> values, 64-byte aligned.</param>
+    /// <returns>The rounds run.</returns>
+    public static int Solve<T>(int length, int batch, int width, T* a, T* c, T* z0, T* scratch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long rows = (long)length * batch;
+        int block = width * width;
+        FoldStart(batch, width, a, c, z0);
+        T* aOther = scratch, cOther = scratch + Size<T>(rows, block), shift = cOther + Size<T>(rows, width);
+        T* aCur = a, aNext = aOther, cCur = c, cNext = cOther;
+        int rounds = 0;
+        for (int s = 1; s < length; s *= 2)
+        {
+            RunRound(s, length, batch, width, aCur, aNext, cCur, cNext, shift);
+            T* swap = aCur;
+            aCur = aNext;
+            aNext = swap;
+            swap = cCur;
+            cCur = cNext;
+            cNext = swap;
+            rounds++;
+        }
+        if (cCur != c)
+        {
+            long bytes = Size<T>(rows, width) * sizeof(T);
+            Buffer.MemoryCopy(cCur, c, bytes, bytes);
+        }
+        return rounds;
+    }
+
+    /// <summary>
+    /// Round s: cNext[n] = c[n] + A[n] c[n - sB] (cNext[n] = c[n] below sB) and aNext[n] = A[n] A[n - sB] for
+    /// n &gt;= 2sB, over the tiles of L B rows; rows of aNext below 2sB are left as they were. No allocation.
+    /// </summary>
+    /// <param name="s">The round's stride, 1 &lt;= s &lt; L.</param>
+    /// <param name="length">L.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="width">w.</param>
+    /// <param name="a">Tiled blocks, read.</param>
+    /// <param name="aNext">Tiled blocks, written.</param>
+    /// <param name="c">Tiled states, read.</param>
+    /// <param name="cNext">Tiled states, written.</param>
+    /// <param name="shift">Permute buffers: (w^2 + w) T values per team thread, 64-byte aligned.</param>
+    public static void RunRound<T>(int s, int length, int batch, int width, T* a, T* aNext, T* c, T* cNext, T* shift)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long rows = (long)length * batch, back = (long)s * batch;
+        var round = new Round<T>(width, a, aNext, c, cNext, shift, rows, back);
+        long work = (rows - back) * width * width * (rows > 2 * back ? width + 1 : 1);
+        if (work < ParallelThreshold || HostTeam.Size == 1) round.Run(0, 1);
+        else HostTeam.Run(round);
+    }
+
+    /// <summary>c_1 += A_1 z_0 for every sample (rows n = 0..B-1).</summary>
+    private static void FoldStart<T>(int batch, int width, T* a, T* c, T* z0) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T normal = Limits<T>.SmallestNormal;
+        int block = width * width;
+        for (int b = 0; b < batch; b++)
+        {
+            for (int i = 0; i < width; i++)
+            {
+                T sum = c[Index<T>(b, i, width)];
+                for (int j = 0; j < width; j++) sum += a[Index<T>(b, i * width + j, block)] * z0[b * width + j];
+                c[Index<T>(b, i, width)] = T.Abs(sum) < normal ? T.Zero : sum;
+            }
+        }
+    }
+
+    /// <summary>One round's buffers; <see cref="Run"/> does a contiguous share of its tiles.</summary>
+    private readonly struct Round<T>(int width, T* a, T* aNext, T* c, T* cNext, T* shiftBase, long rows, long back) : ITeamJob
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private static int L => Vector512<T>.Count;
+
+        public void Run(int part, int parts)
+        {
+            long tiles = Tiles<T>(rows);
+            long from = tiles * part / parts, to = tiles * (part + 1) / parts;
+            int block = width * width;
+            T* shiftA = shiftBase + part * ShiftValues<T>(width), shiftC = shiftA + block * L;
+            long q = back / L;
+            int r = (int)(back % L);
+            var index = ShiftIndex(r);
+            var normal = Vector512.Create(Limits<T>.SmallestNormal);
+            var cutoff = Vector512.Create(Limits<T>.Cutoff);
+            for (long t = from; t < to; t++)
+            {
+                long first = t * L;
+                T* cTile = c + t * width * L, cOut = cNext + t * width * L;
+                // States: whole tiles at or past sB in vectors, the tile holding row sB lane by lane, earlier tiles copied.
+                if (first >= back)
+                {
+                    T* partner = Partner(c, t, q, r, width, index, shiftC);
+                    ApplyTile(a + t * block * L, partner, cTile, cOut, normal);
+                }
+                else
+                {
+                    long bytes = (long)width * L * sizeof(T);
+                    Buffer.MemoryCopy(cTile, cOut, bytes, bytes);
+                    if (first + L > back) ApplyLanes(t, (int)(back - first));
+                }
+                // Blocks: whole tiles at or past 2sB in vectors, the tile holding row 2sB lane by lane.
+                if (first >= 2 * back)
+                {
+                    T* partner = Partner(a, t, q, r, block, index, shiftA);
+                    ComposeTile(a + t * block * L, partner, aNext + t * block * L, cutoff);
+                }
+                else if (first + L > 2 * back)
+                {
+                    ComposeLanes(t, (int)(2 * back - first));
+                }
+            }
+        }
+
+        /// <summary>The lane permutation that moves rows n - sB into place when sB = q T + r, r &gt; 0.</summary>
+        private static Vector512<T> ShiftIndex(int r)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                return (Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) + Vector512.Create(16 - r)).As<int, T>();
+            }
+            return (Vector512.Create(0L, 1, 2, 3, 4, 5, 6, 7) + Vector512.Create(8L - r)).As<long, T>();
+        }
+
+        /// <summary>
+        /// The partner rows of tile t (rows tT - sB ..): tile t - q itself when r = 0, else its lanes joined with
+        /// those of tile t - q - 1, permuted into <paramref name="buffer"/>.
+        /// </summary>
+        private static T* Partner(T* source, long t, long q, int r, int entries, Vector512<T> index, T* buffer)
+        {
+            T* high = source + (t - q) * entries * L;
+            if (r == 0) return high;
+            T* low = high - entries * L;
+            for (int e = 0; e < entries; e++)
+            {
+                Shifted(Vector512.Load(low + e * L), Vector512.Load(high + e * L), index).Store(buffer + e * L);
+            }
+            return buffer;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<T> Shifted(Vector512<T> low, Vector512<T> high, Vector512<T> index)
+        {
+            if (typeof(T) == typeof(float)) return Avx512F.PermuteVar16x32x2(low.AsSingle(), index.AsInt32(), high.AsSingle()).As<float, T>();
+            return Avx512F.PermuteVar8x64x2(low.AsDouble(), index.AsInt64(), high.AsDouble()).As<double, T>();
+        }
+
+        /// <summary>cOut = c + A x for one tile (x the partner states), flushed at the smallest normal.</summary>
+        private void ApplyTile(T* blocks, T* x, T* cTile, T* cOut, Vector512<T> limit)
+        {
+            for (int i = 0; i < width; i++)
+            {
+                T* row = blocks + i * width * L;
+                var acc0 = Vector512.Load(cTile + i * L);
+                var acc1 = Vector512<T>.Zero;
+                int j = 0;
+                for (; j + 1 < width; j += 2)
+                {
+                    acc0 = SimdMath.Fma(Vector512.Load(row + j * L), Vector512.Load(x + j * L), acc0);
+                    acc1 = SimdMath.Fma(Vector512.Load(row + (j + 1) * L), Vector512.Load(x + (j + 1) * L), acc1);
+                }
+                if (j < width) acc0 = SimdMath.Fma(Vector512.Load(row + j * L), Vector512.Load(x + j * L), acc0);
+                SimdMath.Flushed(acc0 + acc1, limit).Store(cOut + i * L);
+            }
+        }
+
+        /// <summary>outTile = self partner, tile-wise: 8 x 2, 4 x 2 and 1 x 2 accumulator blocks, then an odd last column.</summary>
+        private void ComposeTile(T* self, T* partner, T* output, Vector512<T> limit)
+        {
+            int j = 0;
+            for (; j + 1 < width; j += 2)
+            {
+                int i = 0;
+                for (; i + 8 <= width; i += 8) Compose8x2(self, partner, output, i, j, limit);
+                for (; i + 4 <= width; i += 4) Compose4x2(self, partner, output, i, j, limit);
+                for (; i < width; i++) Compose1x2(self, partner, output, i, j, limit);
+            }
+            if (j < width)
+            {
+                for (int i = 0; i < width; i++) Compose1x1(self, partner, output, i, j, limit);
+            }
+        }
+
+        private void Compose8x2(T* self, T* partner, T* output, int i, int j, Vector512<T> limit)
+        {
+            Vector512<T> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
+            Vector512<T> q0 = default, q1 = default, q2 = default, q3 = default, q4 = default, q5 = default, q6 = default, q7 = default;
+            long rowStep = (long)width * L;
+            T* rows = self + i * rowStep;
+            T* column = partner + j * L;
+            for (int k = 0; k < width; k++, rows += L, column += rowStep)
+            {
+                var x = Vector512.Load(column);
+                var y = Vector512.Load(column + L);
+                var a0 = Vector512.Load(rows); var a1 = Vector512.Load(rows + rowStep);
+                var a2 = Vector512.Load(rows + 2 * rowStep); var a3 = Vector512.Load(rows + 3 * rowStep);
+                p0 = SimdMath.Fma(a0, x, p0); q0 = SimdMath.Fma(a0, y, q0);
+                p1 = SimdMath.Fma(a1, x, p1); q1 = SimdMath.Fma(a1, y, q1);
+                p2 = SimdMath.Fma(a2, x, p2); q2 = SimdMath.Fma(a2, y, q2);
+                p3 = SimdMath.Fma(a3, x, p3); q3 = SimdMath.Fma(a3, y, q3);
+                var a4 = Vector512.Load(rows + 4 * rowStep); var a5 = Vector512.Load(rows + 5 * rowStep);
+                var a6 = Vector512.Load(rows + 6 * rowStep); var a7 = Vector512.Load(rows + 7 * rowStep);
+                p4 = SimdMath.Fma(a4, x, p4); q4 = SimdMath.Fma(a4, y, q4);
+                p5 = SimdMath.Fma(a5, x, p5); q5 = SimdMath.Fma(a5, y, q5);
+                p6 = SimdMath.Fma(a6, x, p6); q6 = SimdMath.Fma(a6, y, q6);
+                p7 = SimdMath.Fma(a7, x, p7); q7 = SimdMath.Fma(a7, y, q7);
+            }
+            T* o = output + i * rowStep + j * L;
+            SimdMath.Flushed(p0, limit).Store(o); SimdMath.Flushed(q0, limit).Store(o + L); o += rowStep;
+            SimdMath.Flushed(p1, limit).Store(o); SimdMath.Flushed(q1, limit).Store(o + L); o += rowStep;
+            SimdMath.Flushed(p2, limit).Store(o); SimdMath.Flushed(q2, limit).Store(o + L); o += rowStep;
+            SimdMath.Flushed(p3, limit).Store(o); SimdMath.Flushed(q3, limit).Store(o + L); o += rowStep;
+            SimdMath.Flushed(p4, limit).Store(o); SimdMath.Flushed(q4, limit).Store(o + L); o += rowStep;
+            SimdMath.Flushed(p5, limit).Store(o); SimdMath.Flushed(q5, limit).Store(o + L); o += rowStep;
+            SimdMath.Flushed(p6, limit).Store(o); SimdMath.Flushed(q6, limit).Store(o + L); o += rowStep;
+            SimdMath.Flushed(p7, limit).Store(o); SimdMath.Flushed(q7, limit).Store(o + L);
+        }
+
+        private void Compose4x2(T* self, T* partner, T* output, int i, int j, Vector512<T> limit)
+        {
+            Vector512<T> p0 = default, p1 = default, p2 = default, p3 = default, q0 = default, q1 = default, q2 = default, q3 = default;
+            long rowStep = (long)width * L;
+            T* rows = self + i * rowStep;
+            T* column = partner + j * L;
+            for (int k = 0; k < width; k++, rows += L, column += rowStep)
+            {
+                var x = Vector512.Load(column);
+                var y = Vector512.Load(column + L);
+                var a0 = Vector512.Load(rows); var a1 = Vector512.Load(rows + rowStep);
+                var a2 = Vector512.Load(rows + 2 * rowStep); var a3 = Vector512.Load(rows + 3 * rowStep);
+                p0 = SimdMath.Fma(a0, x, p0); q0 = SimdMath.Fma(a0, y, q0);
+                p1 = SimdMath.Fma(a1, x, p1); q1 = SimdMath.Fma(a1, y, q1);
+                p2 = SimdMath.Fma(a2, x, p2); q2 = SimdMath.Fma(a2, y, q2);
+                p3 = SimdMath.Fma(a3, x, p3); q3 = SimdMath.Fma(a3, y, q3);
+            }
+            T* o = output + i * rowStep + j * L;
+            SimdMath.Flushed(p0, limit).Store(o); SimdMath.Flushed(q0, limit).Store(o + L); o += rowStep;
+            SimdMath.Flushed(p1, limit).Store(o); SimdMath.Flushed(q1, limit).Store(o + L); o += rowStep;
+            SimdMath.Flushed(p2, limit).Store(o); SimdMath.Flushed(q2, limit).Store(o + L); o += rowStep;
+            SimdMath.Flushed(p3, limit).Store(o); SimdMath.Flushed(q3, limit).Store(o + L);
+        }
+
+        private void Compose1x2(T* self, T* partner, T* output, int i, int j, Vector512<T> limit)
+        {
+            Vector512<T> p = default, q = default;
+            long rowStep = (long)width * L;
+            T* row = self + i * rowStep;
+            T* column = partner + j * L;
+            for (int k = 0; k < width; k++, row += L, column += rowStep)
+            {
+                var a0 = Vector512.Load(row);
+                p = SimdMath.Fma(a0, Vector512.Load(column), p);
+                q = SimdMath.Fma(a0, Vector512.Load(column + L), q);
+            }
+            T* o = output + i * rowStep + j * L;
+            SimdMath.Flushed(p, limit).Store(o);
+            SimdMath.Flushed(q, limit).Store(o + L);
+        }
+
+        private void Compose1x1(T* self, T* partner, T* output, int i, int j, Vector512<T> limit)
+        {
+            Vector512<T> p = default;
+            long rowStep = (long)width * L;
+            T* row = self + i * rowStep;
+            T* column = partner + j * L;
+            for (int k = 0; k < width; k++, row += L, column += rowStep) p = SimdMath.Fma(Vector512.Load(row), Vector512.Load(column), p);
+            SimdMath.Flushed(p, limit).Store(output + i * rowStep + j * L);
+        }
+
+        /// <summary>Lanes [firstLane, T) of tile t's states, one row at a time (the tile holding row sB).</summary>
+        private void ApplyLanes(long t, int firstLane)
+        {
+            T normal = Limits<T>.SmallestNormal;
+            int block = width * width;
+            for (int lane = firstLane; lane < L; lane++)
+            {
+                long n = t * L + lane;
+                for (int i = 0; i < width; i++)
+                {
+                    T sum = c[Index<T>(n, i, width)];
+                    for (int j = 0; j < width; j++) sum += a[Index<T>(n, i * width + j, block)] * c[Index<T>(n - back, j, width)];
+                    cNext[Index<T>(n, i, width)] = T.Abs(sum) < normal ? T.Zero : sum;
+                }
+            }
+        }
+
+        /// <summary>Lanes [firstLane, T) of tile t's composed blocks, one row at a time (the tile holding row 2sB).</summary>
+        private void ComposeLanes(long t, int firstLane)
+        {
+            T cutoff = Limits<T>.Cutoff;
+            int block = width * width;
+            for (int lane = firstLane; lane < L; lane++)
+            {
+                long n = t * L + lane;
+                for (int i = 0; i < width; i++)
+                {
+                    for (int j = 0; j < width; j++)
+                    {
+                        T sum = T.Zero;
+                        for (int k = 0; k < width; k++) sum += a[Index<T>(n, i * width + k, block)] * a[Index<T>(n - back, k * width + j, block)];
+                        aNext[Index<T>(n, i * width + j, block)] = T.Abs(sum) < cutoff ? T.Zero : sum;
+                    }
+                }
+            }
+        }
+    }
+}
