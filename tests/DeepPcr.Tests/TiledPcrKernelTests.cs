@@ -66,6 +66,31 @@ public class TiledPcrKernelTests
         }
     }
 
+    /// <summary>
+    /// A NaN in one block reaches every later state, in both dtypes and in the aligned and shifted partner paths:
+    /// the kernels flush tiny values to zero, and a flush that zeroed NaN too would hide a broken chain from the
+    /// safeguards (a JIT that inverts the flush's comparison without its NaN rule does exactly that).
+    /// </summary>
+    [Theory]
+    [InlineData(1, ScalarType.Float32)]
+    [InlineData(16, ScalarType.Float32)]
+    [InlineData(1, ScalarType.Float64)]
+    [InlineData(8, ScalarType.Float64)]
+    public void NaNInABlockReachesEveryLaterState(int batch, ScalarType dtype)
+    {
+        if (!TiledPcrKernel.IsSupported) return;
+        using var scope = torch.NewDisposeScope();
+        const int length = 64, width = 8, poisoned = 5;
+        var recurrence = Recurrences.Random(JacobianStructure.Dense, length, batch, width, dtype, seed: 3);
+        recurrence.A[poisoned, 0, 2, 3] = torch.tensor(double.NaN, dtype: dtype);
+        var (states, _) = dtype == ScalarType.Float32 ? Solve<float>(recurrence) : Solve<double>(recurrence);
+        Assert.False(states.narrow(0, 0, poisoned).isnan().any().item<bool>(), "rows before the poisoned block stay finite");
+        Assert.True(states[poisoned + 1, 0].isnan().any().item<bool>(), "the poisoned block's own state is NaN");
+        Assert.True(states[length - 1, 0].isnan().all().item<bool>(), "the NaN reaches every entry of the last state");
+        var (composed, _) = dtype == ScalarType.Float32 ? TiledRound<float>(recurrence, 1) : TiledRound<double>(recurrence, 1);
+        Assert.True(composed[poisoned + 1, 0].isnan().any().item<bool>(), "the composed block A_{l+1} A_l keeps the NaN");
+    }
+
     private static void CheckSolve(int length, int width, int batch, ScalarType dtype)
     {
         if (!TiledPcrKernel.IsSupported) return;
@@ -100,10 +125,9 @@ public class TiledPcrKernelTests
         var c = ToTiled<T>(recurrence.C, rows, width);
         var aNext = new T[a.Length];
         var cNext = new T[c.Length];
-        var shift = new T[TiledPcrKernel.ScratchFor<T>(rows, width)];
-        fixed (T* pa = a, pc = c, pan = aNext, pcn = cNext, ps = shift)
+        fixed (T* pa = a, pc = c, pan = aNext, pcn = cNext)
         {
-            TiledPcrKernel.RunRound(s, length, batch, width, pa, pan, pc, pcn, ps);
+            TiledPcrKernel.RunRound(s, length, batch, width, pa, pan, pc, pcn);
         }
         return (FromTiled(aNext, rows, width * width, recurrence.A.shape, recurrence.A.dtype), FromTiled(cNext, rows, width, recurrence.C.shape, recurrence.C.dtype));
     }

@@ -105,15 +105,17 @@ public static class PcrRound
     /// <param name="aNext">As <paramref name="a"/>, written.</param>
     /// <param name="c">The tiled states (<see cref="TiledValues"/>(L B, w) values), read.</param>
     /// <param name="cNext">As <paramref name="c"/>, written.</param>
-    /// <param name="scratch">At least <see cref="TiledScratchValues"/> values, overwritten.</param>
+    /// <param name="times">How many times to run the round back to back (a benchmark's inner loop, with the
+    /// arguments checked once: the checks' TorchSharp calls would otherwise weigh on a round of 30 microseconds).</param>
     /// <exception cref="PlatformNotSupportedException">The CPU has no AVX-512.</exception>
     /// <exception cref="ArgumentException">Tensors that are not contiguous CPU float32/float64 of one dtype, or too small.</exception>
-    public static unsafe void RunTiledOnHost(int s, int length, int batch, int width, Tensor a, Tensor aNext, Tensor c, Tensor cNext, Tensor scratch)
+    public static unsafe void RunTiledOnHost(int s, int length, int batch, int width, Tensor a, Tensor aNext, Tensor c, Tensor cNext, int times = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(times, 1);
         if (!Kernels.TiledPcrKernel.IsSupported) throw new PlatformNotSupportedException("The tiled kernel needs AVX-512.");
         if (s < 1 || s >= length) throw new ArgumentOutOfRangeException(nameof(s), s, $"The stride must lie in [1, L) for L = {length}.");
         long rows = (long)length * batch;
-        foreach (var (t, name, values) in new[] { (a, "a", TiledValues(rows, width * width)), (aNext, "aNext", TiledValues(rows, width * width)), (c, "c", TiledValues(rows, width)), (cNext, "cNext", TiledValues(rows, width)), (scratch, "scratch", TiledScratchValues(rows, width)) })
+        foreach (var (t, name, values) in new[] { (a, "a", TiledValues(rows, width * width)), (aNext, "aNext", TiledValues(rows, width * width)), (c, "c", TiledValues(rows, width)), (cNext, "cNext", TiledValues(rows, width)) })
         {
             if (!t.is_contiguous() || t.device_type != DeviceType.CPU || t.dtype != c.dtype || t.numel() < values)
             {
@@ -121,10 +123,14 @@ public static class PcrRound
             }
         }
         if (c.dtype != ScalarType.Float32 && c.dtype != ScalarType.Float64) throw new ArgumentException("c must be float32 or float64.", nameof(c));
-        fixed (byte* pa = a.bytes, pn = aNext.bytes, pc = c.bytes, pcn = cNext.bytes, ps = scratch.bytes)
+        fixed (byte* pa = a.bytes, pn = aNext.bytes, pc = c.bytes, pcn = cNext.bytes)
         {
-            if (c.dtype == ScalarType.Float32) Kernels.TiledPcrKernel.RunRound(s, length, batch, width, (float*)pa, (float*)pn, (float*)pc, (float*)pcn, (float*)ps);
-            else Kernels.TiledPcrKernel.RunRound(s, length, batch, width, (double*)pa, (double*)pn, (double*)pc, (double*)pcn, (double*)ps);
+            bool single = c.dtype == ScalarType.Float32;
+            for (int i = 0; i < times; i++)
+            {
+                if (single) Kernels.TiledPcrKernel.RunRound(s, length, batch, width, (float*)pa, (float*)pn, (float*)pc, (float*)pcn);
+                else Kernels.TiledPcrKernel.RunRound(s, length, batch, width, (double*)pa, (double*)pn, (double*)pc, (double*)pcn);
+            }
         }
     }
 
@@ -133,9 +139,6 @@ public static class PcrRound
 
     /// <summary>Values of a float32 tiled buffer of <paramref name="rows"/> rows of <paramref name="entries"/> entries (rows padded to whole tiles).</summary>
     public static long TiledValues(long rows, int entries) => Kernels.TiledPcrKernel.Size<float>(rows, entries);
-
-    /// <summary>Values of the scratch <see cref="RunTiledOnHost"/> needs.</summary>
-    public static long TiledScratchValues(long rows, int width) => Kernels.TiledPcrKernel.ScratchFor<float>(rows, width);
 
     /// <summary>
     /// (L, B, entries...) float32 values to the tiled layout, a 1-D tensor: rows n = l B + b in tiles of 16, entry e of

@@ -27,10 +27,13 @@ internal static class SimdMath
         return a * b + c;
     }
 
-    /// <summary>v with every lane below <paramref name="limit"/> in magnitude set to zero.</summary>
+    /// <summary>
+    /// v with every lane below <paramref name="limit"/> in magnitude set to zero; NaN lanes stay NaN (the comparison
+    /// is false for them), so that the safeguards still see them. A select, which AVX-512 runs as one masked blend.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Flushed<T>(Vector512<T> v, Vector512<T> limit) =>
-        Vector512.AndNot(v, Vector512.LessThan(Vector512.Abs(v), limit));
+        Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(v), limit), Vector512<T>.Zero, v);
 
     /// <summary>a * b + c, fused for float and double.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -12,7 +12,7 @@ namespace DeepPcr.Linear.Kernels;
 /// contiguous: a round reads each block tile and writes each composed tile once, and the products run lane-wise with
 /// whole-vector FMAs (8 rows x 2 columns of accumulators), no broadcasts and no horizontal sums.
 /// Row n's partner n - sB lies in one tile when sB is a multiple of T and otherwise straddles two, whose lanes one
-/// two-source permute (vpermt2ps / vpermt2pd) shifts into place, once per entry into a per-part buffer.
+/// two-source permute (vpermt2ps / vpermt2pd) shifts into place in registers, as the products read them.
 /// The states ping-pong between two buffers (no copy of c per round) and the rounds split their tiles over
 /// <see cref="HostTeam"/>. This replaced the planar layout of <see cref="PlanarPcrKernel"/> in the host engine: a
 /// planar round streams w^2 separate planes, more than the prefetchers follow.
@@ -37,10 +37,8 @@ internal static unsafe class TiledPcrKernel
     /// <summary>Values of a tiled buffer of <paramref name="rows"/> rows of <paramref name="entries"/> entries.</summary>
     public static long Size<T>(long rows, int entries) => Tiles<T>(rows) * entries * Vector512<T>.Count;
 
-    /// <summary>Scratch <see cref="Solve{T}"/> needs beside its inputs: a second block buffer and state buffer, and the permute buffers.</summary>
-    public static long ScratchFor<T>(long rows, int width) => Size<T>(rows, width * width) + Size<T>(rows, width) + ShiftValues<T>(width) * HostTeam.Size;
-
-    private static long ShiftValues<T>(int width) => (long)(width * width + width) * Vector512<T>.Count;
+    /// <summary>Scratch <see cref="Solve{T}"/> needs beside its inputs: a second block buffer and a second state buffer.</summary>
+    public static long ScratchFor<T>(long rows, int width) => Size<T>(rows, width * width) + Size<T>(rows, width);
 
     /// <summary>The offset of entry <paramref name="e"/> of row <paramref name="n"/> in a tiled buffer of E-entry rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -68,12 +66,12 @@ internal static unsafe class TiledPcrKernel
         long rows = (long)length * batch;
         int block = width * width;
         FoldStart(batch, width, a, c, z0);
-        T* aOther = scratch, cOther = scratch + Size<T>(rows, block), shift = cOther + Size<T>(rows, width);
+        T* aOther = scratch, cOther = scratch + Size<T>(rows, block);
         T* aCur = a, aNext = aOther, cCur = c, cNext = cOther;
         int rounds = 0;
         for (int s = 1; s < length; s *= 2)
         {
-            RunRound(s, length, batch, width, aCur, aNext, cCur, cNext, shift);
+            RunRound(s, length, batch, width, aCur, aNext, cCur, cNext);
             T* swap = aCur;
             aCur = aNext;
             aNext = swap;
@@ -92,7 +90,8 @@ internal static unsafe class TiledPcrKernel
 
     /// <summary>
     /// Round s: cNext[n] = c[n] + A[n] c[n - sB] (cNext[n] = c[n] below sB) and aNext[n] = A[n] A[n - sB] for
-    /// n &gt;= 2sB, over the tiles of L B rows; rows of aNext below 2sB are left as they were. No allocation.
+    /// n &gt;= 2sB, over the tiles of L B rows; rows of aNext below 2sB, which no later round reads, are left
+    /// unspecified (whole tiles below 2sB are not touched). No allocation.
     /// </summary>
     /// <param name="s">The round's stride, 1 &lt;= s &lt; L.</param>
     /// <param name="length">L.</param>
@@ -102,12 +101,11 @@ internal static unsafe class TiledPcrKernel
     /// <param name="aNext">Tiled blocks, written.</param>
     /// <param name="c">Tiled states, read.</param>
     /// <param name="cNext">Tiled states, written.</param>
-    /// <param name="shift">Permute buffers: (w^2 + w) T values per team thread, 64-byte aligned.</param>
-    public static void RunRound<T>(int s, int length, int batch, int width, T* a, T* aNext, T* c, T* cNext, T* shift)
+    public static void RunRound<T>(int s, int length, int batch, int width, T* a, T* aNext, T* c, T* cNext)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long rows = (long)length * batch, back = (long)s * batch;
-        var round = new Round<T>(width, a, aNext, c, cNext, shift, rows, back);
+        var round = new Round<T>(width, a, aNext, c, cNext, rows, back);
         long work = (rows - back) * width * width * (rows > 2 * back ? width + 1 : 1);
         if (work < ParallelThreshold || HostTeam.Size == 1) round.Run(0, 1);
         else HostTeam.Run(round);
@@ -130,7 +128,7 @@ internal static unsafe class TiledPcrKernel
     }
 
     /// <summary>One round's buffers; <see cref="Run"/> does a contiguous share of its tiles.</summary>
-    private readonly struct Round<T>(int width, T* a, T* aNext, T* c, T* cNext, T* shiftBase, long rows, long back) : ITeamJob
+    private readonly struct Round<T>(int width, T* a, T* aNext, T* c, T* cNext, long rows, long back) : ITeamJob
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         private static int L => Vector512<T>.Count;
@@ -140,7 +138,6 @@ internal static unsafe class TiledPcrKernel
             long tiles = Tiles<T>(rows);
             long from = tiles * part / parts, to = tiles * (part + 1) / parts;
             int block = width * width;
-            T* shiftA = shiftBase + part * ShiftValues<T>(width), shiftC = shiftA + block * L;
             long q = back / L;
             int r = (int)(back % L);
             var index = ShiftIndex(r);
@@ -150,28 +147,42 @@ internal static unsafe class TiledPcrKernel
             {
                 long first = t * L;
                 T* cTile = c + t * width * L, cOut = cNext + t * width * L;
-                // States: whole tiles at or past sB in vectors, the tile holding row sB lane by lane, earlier tiles copied.
-                if (first >= back)
+                // States: tiles with rows at or past sB in vectors (in the tile holding row sB, the lanes below it
+                // then take back c), earlier tiles copied.
+                if (first + L > back)
                 {
-                    T* partner = Partner(c, t, q, r, width, index, shiftC);
-                    ApplyTile(a + t * block * L, partner, cTile, cOut, normal);
+                    T* high = c + (t - q) * width * L;
+                    T* low = t - q > 0 ? high - width * L : high; // tile -1 feeds only lanes below sB
+                    if (r == 0) ApplyTile(a + t * block * L, new AlignedRows(high), cTile, cOut, normal);
+                    else ApplyTile(a + t * block * L, new ShiftedRows(low, high, index), cTile, cOut, normal);
+                    if (first < back) KeepLanes(cTile, cOut, width, (int)(back - first));
                 }
                 else
                 {
                     long bytes = (long)width * L * sizeof(T);
                     Buffer.MemoryCopy(cTile, cOut, bytes, bytes);
-                    if (first + L > back) ApplyLanes(t, (int)(back - first));
                 }
-                // Blocks: whole tiles at or past 2sB in vectors, the tile holding row 2sB lane by lane.
-                if (first >= 2 * back)
+                // Blocks: tiles with rows at or past 2sB in vectors; the lanes below 2sB of the tile holding row 2sB
+                // get values that no later round reads.
+                if (first + L > 2 * back)
                 {
-                    T* partner = Partner(a, t, q, r, block, index, shiftA);
-                    ComposeTile(a + t * block * L, partner, aNext + t * block * L, cutoff);
+                    T* high = a + (t - q) * block * L;
+                    T* low = t - q > 0 ? high - block * L : high;
+                    if (r == 0) ComposeTile(a + t * block * L, new AlignedRows(high), aNext + t * block * L, cutoff);
+                    else ComposeTile(a + t * block * L, new ShiftedRows(low, high, index), aNext + t * block * L, cutoff);
                 }
-                else if (first + L > 2 * back)
-                {
-                    ComposeLanes(t, (int)(2 * back - first));
-                }
+            }
+        }
+
+        /// <summary>Lanes below <paramref name="count"/> of the state tile <paramref name="output"/> take their values from <paramref name="source"/>.</summary>
+        private static void KeepLanes(T* source, T* output, int width, int count)
+        {
+            Vector512<T> mask = typeof(T) == typeof(float)
+                ? Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).As<int, T>()
+                : Vector512.LessThan(Vector512.Create(0L, 1, 2, 3, 4, 5, 6, 7), Vector512.Create((long)count)).As<long, T>();
+            for (int i = 0; i < width; i++)
+            {
+                Vector512.ConditionalSelect(mask, Vector512.Load(source + i * L), Vector512.Load(output + i * L)).Store(output + i * L);
             }
         }
 
@@ -186,31 +197,45 @@ internal static unsafe class TiledPcrKernel
         }
 
         /// <summary>
-        /// The partner rows of tile t (rows tT - sB ..): tile t - q itself when r = 0, else its lanes joined with
-        /// those of tile t - q - 1, permuted into <paramref name="buffer"/>.
+        /// Where the partner rows tT - sB .. of tile t are read: one tile when sB is a multiple of T, else the
+        /// lanes of two neighbouring tiles. A strategy type, so that each case compiles to its own loop.
         /// </summary>
-        private static T* Partner(T* source, long t, long q, int r, int entries, Vector512<T> index, T* buffer)
+        private interface IPartnerRows
         {
-            T* high = source + (t - q) * entries * L;
-            if (r == 0) return high;
-            T* low = high - entries * L;
-            for (int e = 0; e < entries; e++)
-            {
-                Shifted(Vector512.Load(low + e * L), Vector512.Load(high + e * L), index).Store(buffer + e * L);
-            }
-            return buffer;
+            /// <summary>Entry <paramref name="offset"/> / T of the partner rows, as one vector.</summary>
+            Vector512<T> Load(long offset);
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<T> Shifted(Vector512<T> low, Vector512<T> high, Vector512<T> index)
+        /// <summary>Partner rows that fill tile t - q exactly (r = 0).</summary>
+        private readonly struct AlignedRows(T* tile) : IPartnerRows
         {
-            if (typeof(T) == typeof(float)) return Avx512F.PermuteVar16x32x2(low.AsSingle(), index.AsInt32(), high.AsSingle()).As<float, T>();
-            return Avx512F.PermuteVar8x64x2(low.AsDouble(), index.AsInt64(), high.AsDouble()).As<double, T>();
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector512<T> Load(long offset) => Vector512.Load(tile + offset);
+        }
+
+        /// <summary>
+        /// Partner rows split over tiles t - q - 1 and t - q (r &gt; 0): one two-source permute (vpermt2ps /
+        /// vpermt2pd) per entry, in registers, as the product reads it.
+        /// </summary>
+        private readonly struct ShiftedRows(T* low, T* high, Vector512<T> index) : IPartnerRows
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector512<T> Load(long offset)
+            {
+                if (typeof(T) == typeof(float))
+                {
+                    return Avx512F.PermuteVar16x32x2(Vector512.Load(low + offset).AsSingle(), index.AsInt32(), Vector512.Load(high + offset).AsSingle()).As<float, T>();
+                }
+                return Avx512F.PermuteVar8x64x2(Vector512.Load(low + offset).AsDouble(), index.AsInt64(), Vector512.Load(high + offset).AsDouble()).As<double, T>();
+            }
         }
 
         /// <summary>cOut = c + A x for one tile (x the partner states), flushed at the smallest normal.</summary>
-        private void ApplyTile(T* blocks, T* x, T* cTile, T* cOut, Vector512<T> limit)
+        private void ApplyTile<TRows>(T* blocks, TRows x, T* cTile, T* cOut, Vector512<T> limit) where TRows : struct, IPartnerRows
         {
+            // Each partner entry is read by every output row: load (and permute) it once.
+            Span<Vector512<T>> column = stackalloc Vector512<T>[width];
+            for (int j = 0; j < width; j++) column[j] = x.Load(j * L);
             for (int i = 0; i < width; i++)
             {
                 T* row = blocks + i * width * L;
@@ -219,16 +244,16 @@ internal static unsafe class TiledPcrKernel
                 int j = 0;
                 for (; j + 1 < width; j += 2)
                 {
-                    acc0 = SimdMath.Fma(Vector512.Load(row + j * L), Vector512.Load(x + j * L), acc0);
-                    acc1 = SimdMath.Fma(Vector512.Load(row + (j + 1) * L), Vector512.Load(x + (j + 1) * L), acc1);
+                    acc0 = SimdMath.Fma(Vector512.Load(row + j * L), column[j], acc0);
+                    acc1 = SimdMath.Fma(Vector512.Load(row + (j + 1) * L), column[j + 1], acc1);
                 }
-                if (j < width) acc0 = SimdMath.Fma(Vector512.Load(row + j * L), Vector512.Load(x + j * L), acc0);
+                if (j < width) acc0 = SimdMath.Fma(Vector512.Load(row + j * L), column[j], acc0);
                 SimdMath.Flushed(acc0 + acc1, limit).Store(cOut + i * L);
             }
         }
 
         /// <summary>outTile = self partner, tile-wise: 8 x 2, 4 x 2 and 1 x 2 accumulator blocks, then an odd last column.</summary>
-        private void ComposeTile(T* self, T* partner, T* output, Vector512<T> limit)
+        private void ComposeTile<TRows>(T* self, TRows partner, T* output, Vector512<T> limit) where TRows : struct, IPartnerRows
         {
             int j = 0;
             for (; j + 1 < width; j += 2)
@@ -244,17 +269,17 @@ internal static unsafe class TiledPcrKernel
             }
         }
 
-        private void Compose8x2(T* self, T* partner, T* output, int i, int j, Vector512<T> limit)
+        private void Compose8x2<TRows>(T* self, TRows partner, T* output, int i, int j, Vector512<T> limit) where TRows : struct, IPartnerRows
         {
             Vector512<T> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
             Vector512<T> q0 = default, q1 = default, q2 = default, q3 = default, q4 = default, q5 = default, q6 = default, q7 = default;
             long rowStep = (long)width * L;
             T* rows = self + i * rowStep;
-            T* column = partner + j * L;
+            long column = j * L;
             for (int k = 0; k < width; k++, rows += L, column += rowStep)
             {
-                var x = Vector512.Load(column);
-                var y = Vector512.Load(column + L);
+                var x = partner.Load(column);
+                var y = partner.Load(column + L);
                 var a0 = Vector512.Load(rows); var a1 = Vector512.Load(rows + rowStep);
                 var a2 = Vector512.Load(rows + 2 * rowStep); var a3 = Vector512.Load(rows + 3 * rowStep);
                 p0 = SimdMath.Fma(a0, x, p0); q0 = SimdMath.Fma(a0, y, q0);
@@ -279,16 +304,16 @@ internal static unsafe class TiledPcrKernel
             SimdMath.Flushed(p7, limit).Store(o); SimdMath.Flushed(q7, limit).Store(o + L);
         }
 
-        private void Compose4x2(T* self, T* partner, T* output, int i, int j, Vector512<T> limit)
+        private void Compose4x2<TRows>(T* self, TRows partner, T* output, int i, int j, Vector512<T> limit) where TRows : struct, IPartnerRows
         {
             Vector512<T> p0 = default, p1 = default, p2 = default, p3 = default, q0 = default, q1 = default, q2 = default, q3 = default;
             long rowStep = (long)width * L;
             T* rows = self + i * rowStep;
-            T* column = partner + j * L;
+            long column = j * L;
             for (int k = 0; k < width; k++, rows += L, column += rowStep)
             {
-                var x = Vector512.Load(column);
-                var y = Vector512.Load(column + L);
+                var x = partner.Load(column);
+                var y = partner.Load(column + L);
                 var a0 = Vector512.Load(rows); var a1 = Vector512.Load(rows + rowStep);
                 var a2 = Vector512.Load(rows + 2 * rowStep); var a3 = Vector512.Load(rows + 3 * rowStep);
                 p0 = SimdMath.Fma(a0, x, p0); q0 = SimdMath.Fma(a0, y, q0);
@@ -303,68 +328,31 @@ internal static unsafe class TiledPcrKernel
             SimdMath.Flushed(p3, limit).Store(o); SimdMath.Flushed(q3, limit).Store(o + L);
         }
 
-        private void Compose1x2(T* self, T* partner, T* output, int i, int j, Vector512<T> limit)
+        private void Compose1x2<TRows>(T* self, TRows partner, T* output, int i, int j, Vector512<T> limit) where TRows : struct, IPartnerRows
         {
             Vector512<T> p = default, q = default;
             long rowStep = (long)width * L;
             T* row = self + i * rowStep;
-            T* column = partner + j * L;
+            long column = j * L;
             for (int k = 0; k < width; k++, row += L, column += rowStep)
             {
                 var a0 = Vector512.Load(row);
-                p = SimdMath.Fma(a0, Vector512.Load(column), p);
-                q = SimdMath.Fma(a0, Vector512.Load(column + L), q);
+                p = SimdMath.Fma(a0, partner.Load(column), p);
+                q = SimdMath.Fma(a0, partner.Load(column + L), q);
             }
             T* o = output + i * rowStep + j * L;
             SimdMath.Flushed(p, limit).Store(o);
             SimdMath.Flushed(q, limit).Store(o + L);
         }
 
-        private void Compose1x1(T* self, T* partner, T* output, int i, int j, Vector512<T> limit)
+        private void Compose1x1<TRows>(T* self, TRows partner, T* output, int i, int j, Vector512<T> limit) where TRows : struct, IPartnerRows
         {
             Vector512<T> p = default;
             long rowStep = (long)width * L;
             T* row = self + i * rowStep;
-            T* column = partner + j * L;
-            for (int k = 0; k < width; k++, row += L, column += rowStep) p = SimdMath.Fma(Vector512.Load(row), Vector512.Load(column), p);
+            long column = j * L;
+            for (int k = 0; k < width; k++, row += L, column += rowStep) p = SimdMath.Fma(Vector512.Load(row), partner.Load(column), p);
             SimdMath.Flushed(p, limit).Store(output + i * rowStep + j * L);
-        }
-
-        /// <summary>Lanes [firstLane, T) of tile t's states, one row at a time (the tile holding row sB).</summary>
-        private void ApplyLanes(long t, int firstLane)
-        {
-            T normal = Limits<T>.SmallestNormal;
-            int block = width * width;
-            for (int lane = firstLane; lane < L; lane++)
-            {
-                long n = t * L + lane;
-                for (int i = 0; i < width; i++)
-                {
-                    T sum = c[Index<T>(n, i, width)];
-                    for (int j = 0; j < width; j++) sum += a[Index<T>(n, i * width + j, block)] * c[Index<T>(n - back, j, width)];
-                    cNext[Index<T>(n, i, width)] = T.Abs(sum) < normal ? T.Zero : sum;
-                }
-            }
-        }
-
-        /// <summary>Lanes [firstLane, T) of tile t's composed blocks, one row at a time (the tile holding row 2sB).</summary>
-        private void ComposeLanes(long t, int firstLane)
-        {
-            T cutoff = Limits<T>.Cutoff;
-            int block = width * width;
-            for (int lane = firstLane; lane < L; lane++)
-            {
-                long n = t * L + lane;
-                for (int i = 0; i < width; i++)
-                {
-                    for (int j = 0; j < width; j++)
-                    {
-                        T sum = T.Zero;
-                        for (int k = 0; k < width; k++) sum += a[Index<T>(n, i * width + k, block)] * a[Index<T>(n - back, k * width + j, block)];
-                        aNext[Index<T>(n, i * width + j, block)] = T.Abs(sum) < cutoff ? T.Zero : sum;
-                    }
-                }
-            }
         }
     }
 }
