@@ -28,12 +28,12 @@ public class HostEngineTests
 
     [Theory]
     [MemberData(nameof(Sizes))]
-    public unsafe void PlanarPcrEqualsForwardSubstitution(int length, int width)
+    public unsafe void DenseSolveFromPlanarBlocksEqualsForwardSubstitution(int length, int width)
     {
         using var scope = torch.NewDisposeScope();
         var recurrence = Recurrences.Random(JacobianStructure.Dense, length, batch: 2, width, ScalarType.Float64, seed: length + 7 * width);
         var reference = ForwardSubstitution.Solve(recurrence).States;
-        long rows = (long)length * 2, stride = PlanarPcrKernel.StrideFor<double>(rows);
+        long rows = (long)length * 2, stride = HostPcr.StrideFor<double>(rows);
         // Planar blocks: entry e of row r at e * stride + r.
         var rowMajor = recurrence.A.contiguous().data<double>().ToArray();
         var planar = new double[width * width * stride];

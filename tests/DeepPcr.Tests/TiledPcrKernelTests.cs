@@ -34,6 +34,8 @@ public class TiledPcrKernelTests
     [InlineData(1000, 8, 16)]
     [InlineData(37, 3, 5)]
     [InlineData(256, 4, 2)]
+    [InlineData(64, 64, 2)]     // the widest tiled blocks (HostPcr.TiledMaxWidth)
+    [InlineData(50, 33, 3)]
     public void SolveEqualsForwardSubstitutionInFloat32(int length, int width, int batch) => CheckSolve(length, width, batch, ScalarType.Float32);
 
     [Theory]

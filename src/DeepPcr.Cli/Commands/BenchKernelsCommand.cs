@@ -35,30 +35,11 @@ public static class BenchKernelsCommand
                 Console.WriteLine(report.ToJsonString());
                 return 0;
             }
-            Console.WriteLine($"FMA peak (float32, all {Environment.ProcessorCount} cores): measured {(double?)report["fma_peak_measured_gflops"]:0.0} GFLOP/s with Vector256 (theoretical {(double?)report["fma_peak_theoretical_gflops"]:0.0}), {(double?)report["fma_peak_measured_512_gflops"]:0.0} GFLOP/s with Vector512 (theoretical {(double?)report["fma_peak_theoretical_512_gflops"]:0.0} at the nominal clock)");
-            double? peak = (double?)report["fma_peak_measured_gflops"];
-            Console.WriteLine("One round (s = 1):");
-            Console.WriteLine($"{"blocks",-9} {"L",5} {"B",3} {"host ms",9} {"host GFLOP/s",13} {"% of peak",10} {"torch ms",9} {"torch GFLOP/s",14} {"speed-up",9}");
-            foreach (var row in rows.OfType<JsonObject>())
-            {
-                double host = (double)row["host_round_gflops"]!;
-                Console.WriteLine($"{row["structure"],-9} {row["layers"],5} {row["batch"],3} {(double)row["host_round_ms"]!,9:0.000} {host,13:0.0} {100 * host / peak,9:0}% {(double)row["torch_round_ms"]!,9:0.000} {(double)row["torch_round_gflops"]!,14:0.0} {(double)row["round_speedup_vs_torch_ops"]!,8:0.0}x");
-            }
-            double? peak512 = (double?)report["fma_peak_measured_512_gflops"];
-            Console.WriteLine("One round (s = 1), planar AVX-512 kernel (the host Newton engine's):");
-            Console.WriteLine($"{"blocks",-9} {"L",5} {"B",3} {"ms",9} {"GFLOP/s",13} {"% 256-bit",10} {"% 512-bit",10} {"vs torch",9}");
-            foreach (var row in rows.OfType<JsonObject>().Where(r => r["planar_round_ms"] is not null))
-            {
-                double g = (double)row["planar_round_gflops"]!;
-                Console.WriteLine($"{row["structure"],-9} {row["layers"],5} {row["batch"],3} {(double)row["planar_round_ms"]!,9:0.000} {g,13:0.0} {100 * g / peak,9:0}% {100 * g / peak512,9:0}% {(double)row["planar_round_speedup_vs_torch_ops"]!,8:0.0}x");
-            }
-            Console.WriteLine("One round (s = 1), tiled AVX-512 kernel:");
-            Console.WriteLine($"{"blocks",-9} {"L",5} {"B",3} {"ms",9} {"GFLOP/s",13} {"% 256-bit",10} {"% 512-bit",10} {"vs torch",9}");
-            foreach (var row in rows.OfType<JsonObject>().Where(r => r["tiled_round_ms"] is not null))
-            {
-                double g = (double)row["tiled_round_gflops"]!;
-                Console.WriteLine($"{row["structure"],-9} {row["layers"],5} {row["batch"],3} {(double)row["tiled_round_ms"]!,9:0.000} {g,13:0.0} {100 * g / peak,9:0}% {100 * g / peak512,9:0}% {(double)row["tiled_round_speedup_vs_torch_ops"]!,8:0.0}x");
-            }
+            Console.WriteLine($"FMA peak (float32, all {Environment.ProcessorCount} cores, best of {FmaPeak.Trials} trials): measured {(double?)report["fma_peak_measured_gflops"]:0.0} GFLOP/s with Vector256 (theoretical {(double?)report["fma_peak_theoretical_gflops"]:0.0} at the nominal clock), {(double?)report["fma_peak_measured_512_gflops"]:0.0} GFLOP/s with Vector512 (theoretical {(double?)report["fma_peak_theoretical_512_gflops"]:0.0})");
+            double? peak256 = (double?)report["fma_peak_measured_gflops"], peak512 = (double?)report["fma_peak_measured_512_gflops"];
+            double? peak = peak512 is null ? peak256 : Math.Max(peak512.Value, peak256 ?? 0);
+            PrintRounds("One round (s = 1), row-major kernel (Vector256):", rows, "host_round", peak256, peak);
+            PrintRounds("One round (s = 1), tiled kernel (AVX-512; the host engine's and the host solve's for dense blocks):", rows, "tiled_round", peak256, peak);
             Console.WriteLine("Whole solve (all rounds):");
             Console.WriteLine($"{"blocks",-9} {"L",5} {"B",3} {"host ms",9} {"host GFLOP/s",13} {"torch ms",9} {"torch GFLOP/s",14} {"speed-up",9}");
             foreach (var row in rows.OfType<JsonObject>())
@@ -68,5 +49,20 @@ public static class BenchKernelsCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>One table of round timings: GFLOP/s, the share of each measured peak, and the speed-up over the torch-op round.</summary>
+    private static void PrintRounds(string title, JsonArray rows, string label, double? peak256, double? peak)
+    {
+        var measured = rows.OfType<JsonObject>().Where(r => r[$"{label}_ms"] is not null).ToList();
+        if (measured.Count == 0) return;
+        Console.WriteLine(title);
+        Console.WriteLine($"{"blocks",-9} {"L",5} {"B",3} {"ms",9} {"GFLOP/s",9} {"% 256-bit",10} {"% peak",7} {"torch ms",9} {"torch GFLOP/s",14} {"vs torch",9}");
+        foreach (var row in measured)
+        {
+            double g = (double)row[$"{label}_gflops"]!;
+            string speedup = label == "host_round" ? "round_speedup_vs_torch_ops" : $"{label}_speedup_vs_torch_ops";
+            Console.WriteLine($"{row["structure"],-9} {row["layers"],5} {row["batch"],3} {(double)row[$"{label}_ms"]!,9:0.000} {g,9:0.0} {100 * g / peak256,9:0}% {100 * g / peak,6:0}% {(double)row["torch_round_ms"]!,9:0.000} {(double)row["torch_round_gflops"]!,14:0.0} {(double)row[speedup]!,8:0.0}x");
+        }
     }
 }

@@ -54,24 +54,6 @@ public static class PcrThroughput
             roundC.copy_(recurrence.C);
             for (int i = 0; i < RoundsPerCall; i++) PcrRound.RunOnHost(structure, 1, roundA, roundC, aNext, scratch);
         }));
-        // The planar kernel (AVX-512): the same blocks laid out as planes before timing.
-        long stride = PcrRound.PlanarStride((long)length * batch);
-        Tensor? planarA = null, planarC = null, planarNext = null, planarScratch = null;
-        if (PcrRound.PlanarSupported)
-        {
-            planarA = torch.zeros(new long[] { BlockSize(structure, width), stride });
-            planarA.narrow(1, 0, (long)length * batch).copy_(a.reshape((long)length * batch, -1).t());
-            planarC = torch.zeros(new long[] { width, stride });
-            planarC.narrow(1, 0, (long)length * batch).copy_(recurrence.C.reshape((long)length * batch, width).t());
-            planarNext = torch.zeros_like(planarA);
-            planarScratch = torch.zeros_like(planarC);
-            var planarStart = planarC.clone();
-            cases.Add(new("planar_round", () =>
-            {
-                planarC.copy_(planarStart);
-                for (int i = 0; i < RoundsPerCall; i++) PcrRound.RunPlanarOnHost(structure, 1, length, batch, planarA, planarC, planarNext, planarScratch);
-            }));
-        }
         // The tiled kernel (AVX-512, dense blocks): ping-pong buffers in the tiled layout, made before timing.
         bool tiled = PcrRound.TiledSupported && structureName == "dense";
         if (tiled)
@@ -90,7 +72,6 @@ public static class PcrThroughput
         double roundFlops = PcrRound.Flops(structure, 1, length, batch, width), solveFlops = Flops(length, batch, width, structureName);
         double hostRound = timings.Single(t => t.Label == "host_round").MedianMs / RoundsPerCall;
         double torchRound = Harness.Best(timings, "torch_round_1t", "torch_round_2t").MedianMs / RoundsPerCall;
-        double? planarRound = PcrRound.PlanarSupported ? timings.Single(t => t.Label == "planar_round").MedianMs / RoundsPerCall : null;
         double? tiledRound = tiled ? timings.Single(t => t.Label == "tiled_round").MedianMs / RoundsPerCall : null;
         double hostSolve = timings.Single(t => t.Label == "host_solve").MedianMs, torchSolve = Harness.Best(timings, "torch_solve_1t", "torch_solve_2t").MedianMs;
         return new JsonObject
@@ -106,9 +87,6 @@ public static class PcrThroughput
             ["host_round_gflops"] = roundFlops / hostRound / 1e6,
             ["torch_round_gflops"] = roundFlops / torchRound / 1e6,
             ["round_speedup_vs_torch_ops"] = torchRound / hostRound,
-            ["planar_round_ms"] = planarRound,
-            ["planar_round_gflops"] = roundFlops / planarRound / 1e6,
-            ["planar_round_speedup_vs_torch_ops"] = torchRound / planarRound,
             ["tiled_round_ms"] = tiledRound,
             ["tiled_round_gflops"] = roundFlops / tiledRound / 1e6,
             ["tiled_round_speedup_vs_torch_ops"] = torchRound / tiledRound,

@@ -33,7 +33,7 @@ internal static unsafe class HostAdjoint
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int length = step.Length, batch = (int)input.shape[0], width = step.Width, rowSize = batch * width;
-        long rows = (long)length * batch, stride = PlanarPcrKernel.StrideFor<T>(rows);
+        long rows = (long)length * batch, stride = HostPcr.StrideFor<T>(rows);
         int block = width * width;
         var chain = new T[(length + 1) * rowSize];
         HostTensors.CopyTo(input, chain.AsSpan(0, rowSize));

@@ -51,7 +51,10 @@ public static class ParallelCyclicReduction
         && (r.C.dtype == ScalarType.Float32 || r.C.dtype == ScalarType.Float64)
         && !r.A.requires_grad && !r.C.requires_grad && !r.Z0.requires_grad;
 
-    /// <summary>PCR in the hand-written host kernel (<see cref="Kernels.CpuPcrKernel"/>).</summary>
+    /// <summary>
+    /// PCR in the hand-written host kernels: dense blocks up to w = 64 in the tiled AVX-512 kernel where the CPU has
+    /// it (<see cref="Kernels.TiledPcrKernel"/>), everything else in the row-major one (<see cref="Kernels.CpuPcrKernel"/>).
+    /// </summary>
     public static unsafe PcrSolution SolveOnHost(LinearRecurrence recurrence)
     {
         using var scope = torch.NewDisposeScope();
@@ -64,9 +67,19 @@ public static class ParallelCyclicReduction
         // Tensor.bytes is a view of a CPU tensor's own memory: the kernel writes the solution into c.
         fixed (byte* pa = a.bytes, pc = c.bytes, pz = z0.bytes)
         {
-            rounds = c.dtype == ScalarType.Float32
-                ? Kernels.CpuPcrKernel.Solve(length, batch, width, block, (float*)pa, (float*)pc, (float*)pz)
-                : Kernels.CpuPcrKernel.Solve(length, batch, width, block, (double*)pa, (double*)pc, (double*)pz);
+            bool tiled = Kernels.TiledPcrKernel.IsSupported && recurrence.Structure.Kind == Chains.JacobianStructure.Dense && width <= Kernels.HostPcr.TiledMaxWidth;
+            if (c.dtype == ScalarType.Float32)
+            {
+                rounds = tiled
+                    ? Kernels.TiledPcrKernel.SolveRowMajor(length, batch, width, (float*)pa, (float*)pc, (float*)pz)
+                    : Kernels.CpuPcrKernel.Solve(length, batch, width, block, (float*)pa, (float*)pc, (float*)pz);
+            }
+            else
+            {
+                rounds = tiled
+                    ? Kernels.TiledPcrKernel.SolveRowMajor(length, batch, width, (double*)pa, (double*)pc, (double*)pz)
+                    : Kernels.CpuPcrKernel.Solve(length, batch, width, block, (double*)pa, (double*)pc, (double*)pz);
+            }
         }
         return new PcrSolution(c.MoveToOuterDisposeScope(), rounds);
     }

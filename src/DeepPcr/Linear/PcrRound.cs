@@ -48,51 +48,6 @@ public static class PcrRound
     }
 
     /// <summary>
-    /// Round s on the planar host kernel (CPUs with Vector512), without allocating: blocks and states stored as
-    /// planes, entry e of row r (r = l B + b) at [e, r]. Copies c's planes to <paramref name="scratch"/>, updates
-    /// rows s B.. of <paramref name="c"/> and writes composed blocks to <paramref name="aNext"/>.
-    /// </summary>
-    /// <param name="structure">The block structure.</param>
-    /// <param name="s">The round's stride, 1 &lt;= s &lt; L.</param>
-    /// <param name="length">L.</param>
-    /// <param name="batch">B.</param>
-    /// <param name="a">(block, stride): planes of the blocks of all L B rows, stride &gt;= L B.</param>
-    /// <param name="c">(w, stride): planes of the states, updated.</param>
-    /// <param name="aNext">(block, stride), written.</param>
-    /// <param name="scratch">(w, stride), overwritten.</param>
-    /// <exception cref="PlatformNotSupportedException">The CPU has no Vector512.</exception>
-    public static unsafe void RunPlanarOnHost(BlockStructure structure, int s, int length, int batch, Tensor a, Tensor c, Tensor aNext, Tensor scratch)
-    {
-        ArgumentNullException.ThrowIfNull(structure);
-        if (!Kernels.PlanarPcrKernel.IsSupported) throw new PlatformNotSupportedException("The planar kernel needs Vector512 (AVX-512).");
-        int width = (int)c.shape[0];
-        long stride = c.shape[1];
-        int block = (int)structure.BlockShape(width).Aggregate(1L, (x, y) => x * y);
-        if (s < 1 || s >= length) throw new ArgumentOutOfRangeException(nameof(s), s, $"The stride must lie in [1, L) for L = {length}.");
-        foreach (var (t, name, planes) in new[] { (a, "a", block), (aNext, "aNext", block), (scratch, "scratch", width), (c, "c", width) })
-        {
-            if (!t.is_contiguous() || t.device_type != DeviceType.CPU || t.dtype != c.dtype || t.dim() != 2 || t.shape[0] != planes || t.shape[1] != stride || stride < (long)length * batch)
-            {
-                throw new ArgumentException($"{name} must be a contiguous CPU tensor of c's dtype with shape ({planes}, {stride}) and stride >= L B = {(long)length * batch}.", name);
-            }
-        }
-        if (c.dtype != ScalarType.Float32 && c.dtype != ScalarType.Float64) throw new ArgumentException("c must be float32 or float64.", nameof(c));
-        fixed (byte* pa = a.bytes, pc = c.bytes, pn = aNext.bytes, ps = scratch.bytes)
-        {
-            long bytes = c.NumberOfElements * c.ElementSize;
-            Buffer.MemoryCopy(pc, ps, bytes, bytes);
-            if (c.dtype == ScalarType.Float32) Kernels.PlanarPcrKernel.RunRound(s, length, batch, width, block, (float*)pa, (float*)pn, (float*)ps, (float*)pc, stride);
-            else Kernels.PlanarPcrKernel.RunRound(s, length, batch, width, block, (double*)pa, (double*)pn, (double*)ps, (double*)pc, stride);
-        }
-    }
-
-    /// <summary>True when <see cref="RunPlanarOnHost"/> can run on this CPU.</summary>
-    public static bool PlanarSupported => Kernels.PlanarPcrKernel.IsSupported;
-
-    /// <summary>The plane stride the host solvers use for N rows of float32 (padded against cache-set conflicts).</summary>
-    public static long PlanarStride(long rows) => Kernels.PlanarPcrKernel.StrideFor<float>(rows);
-
-    /// <summary>
     /// Round s on the tiled host kernel (CPUs with AVX-512), dense blocks, without allocating: blocks and states in
     /// the tiled layout of <see cref="ToTiledLayout"/>, ping-pong buffers (the round reads <paramref name="a"/> and
     /// <paramref name="c"/> and writes <paramref name="aNext"/> and <paramref name="cNext"/>).

@@ -34,7 +34,7 @@ internal static unsafe class HostNewton
         int batch = (int)start.shape[0], width = step.Width;
         int rowSize = batch * width;
         long rows = (long)count * batch;
-        long stride = PlanarPcrKernel.StrideFor<T>(rows);
+        long stride = HostPcr.StrideFor<T>(rows);
         int maxIterations = options.MaxIterations ?? count;
         double atol = options.Atol(start.dtype), rtol = options.Rtol(start.dtype);
         var policy = options.Policy;

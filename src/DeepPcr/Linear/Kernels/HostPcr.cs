@@ -5,9 +5,10 @@ using System.Runtime.Intrinsics;
 namespace DeepPcr.Linear.Kernels;
 
 /// <summary>
-/// Dense PCR solves on host memory for the host solvers: blocks in the planar layout of
-/// <see cref="PlanarPcrKernel"/>, right-hand sides row-major. Plain PCR uses the planar kernel where the CPU has
-/// Vector512; otherwise, and for chunked PCR, the blocks are re-laid out row-major for <see cref="CpuPcrKernel"/> or
+/// Dense PCR solves on host memory for the host solvers: blocks in the planar layout in which the host engine
+/// assembles its Jacobians (entry e of row n at e * stride + n), right-hand sides row-major. Plain PCR copies them
+/// into the tiled layout of <see cref="TiledPcrKernel"/> where the CPU has AVX-512 and w &lt;= <see cref="TiledMaxWidth"/>;
+/// otherwise, and for chunked PCR, the blocks are re-laid out row-major for <see cref="CpuPcrKernel"/> or
 /// <see cref="ChunkedPcrKernel"/>.
 /// </summary>
 internal static unsafe class HostPcr
@@ -32,17 +33,10 @@ internal static unsafe class HostPcr
         if (TiledPcrKernel.IsSupported && chunk == 0 && width <= TiledMaxWidth)
         {
             T* tiledA = planes, tiledC = tiledA + TiledPcrKernel.Size<T>(rows, width * width);
-            ToTiled(a, stride, tiledA, rows, width * width);
-            RowsToTiled(c, tiledC, rows, width);
+            TiledLayout.FromPlanes(a, stride, tiledA, rows, width * width);
+            TiledLayout.FromRows(c, tiledC, rows, width);
             int rounds = TiledPcrKernel.Solve(length, batch, width, tiledA, tiledC, z0, tiledC + TiledPcrKernel.Size<T>(rows, width));
-            TiledToRows(tiledC, c, rows, width);
-            return rounds;
-        }
-        if (PlanarPcrKernel.IsSupported && chunk == 0 && width <= PlanarMaxWidth)
-        {
-            ToPlanar(c, planes, rows, width, stride);
-            int rounds = PlanarPcrKernel.Solve(length, batch, width, width * width, a, planes, z0, stride, planes + width * stride);
-            FromPlanar(planes, c, rows, width, stride);
+            TiledLayout.ToRows(tiledC, c, rows, width);
             return rounds;
         }
         int block = width * width;
@@ -64,89 +58,19 @@ internal static unsafe class HostPcr
     }
 
     /// <summary>
-    /// The widest blocks solved in the planar layout: its w^2 planes are w^2 memory streams, which the prefetchers
-    /// stop following well beyond 64 (`deeppcr mlp --layers 64 --width 64 --batch 64`: a planar forward took 6.9 s, the row-major
-    /// kernel's 4 s), while row-major blocks are contiguous.
+    /// The widest blocks solved in the tiled layout: measured faster than the row-major kernel at every width up to
+    /// 64 (solves of (L, B, w) = (1024, 1, 16): 0.4 ms against 2.4 ms; (64, 64, 64): 81 ms against 130 ms);
+    /// wider tiles (64 KiB and more) no longer fit the L1 cache while their products are formed, and were not measured.
     /// </summary>
-    public const int PlanarMaxWidth = 8;
-
-    /// <summary>
-    /// The widest blocks solved in the tiled layout of <see cref="TiledPcrKernel"/>: a tile of w^2 entries must stay
-    /// in the L1 cache while its product is formed (8 x 8 float32 blocks: 4 KiB a tile).
-    /// </summary>
-    public const int TiledMaxWidth = 8;
+    public const int TiledMaxWidth = 64;
 
     /// <summary>The scratch <see cref="SolveDense{T}"/> needs, in values (for at most <paramref name="stride"/> rows).</summary>
     public static long ScratchFor<T>(int width, long stride) where T : unmanaged =>
-        Math.Max(
-            width * stride + PlanarPcrKernel.ScratchFor(width, width * width, stride),
-            TiledPcrKernel.Size<T>(stride, width * width) + TiledPcrKernel.Size<T>(stride, width) + TiledPcrKernel.ScratchFor<T>(stride, width));
+        TiledPcrKernel.Size<T>(stride, width * width) + TiledPcrKernel.Size<T>(stride, width) + TiledPcrKernel.ScratchFor<T>(stride, width);
 
-    /// <summary>w^2 planes (plane stride <paramref name="stride"/>) to the tiled layout, padding rows zero.</summary>
-    private static void ToTiled<T>(T* planes, long stride, T* tiled, long rows, int entries) where T : unmanaged
-    {
-        int lanes = TiledPcrKernel.Lanes<T>();
-        long tiles = TiledPcrKernel.Tiles<T>(rows), whole = rows / lanes;
-        for (long t = 0; t < whole; t++)
-        {
-            T* tile = tiled + t * entries * lanes;
-            for (int e = 0; e < entries; e++) Vector512.Load(planes + e * stride + t * lanes).Store(tile + e * lanes);
-        }
-        for (long t = whole; t < tiles; t++)
-        {
-            T* tile = tiled + t * entries * lanes;
-            for (int e = 0; e < entries; e++)
-            {
-                for (int lane = 0; lane < lanes; lane++)
-                {
-                    long n = t * lanes + lane;
-                    tile[e * lanes + lane] = n < rows ? planes[e * stride + n] : default;
-                }
-            }
-        }
-    }
-
-    /// <summary>(rows, w) row-major to the tiled layout, padding rows zero.</summary>
-    private static void RowsToTiled<T>(T* rowMajor, T* tiled, long rows, int width) where T : unmanaged
-    {
-        int lanes = TiledPcrKernel.Lanes<T>();
-        for (long n = rows; n < TiledPcrKernel.Tiles<T>(rows) * lanes; n++)
-        {
-            for (int i = 0; i < width; i++) tiled[TiledPcrKernel.Index<T>(n, i, width)] = default;
-        }
-        for (long n = 0; n < rows; n++)
-        {
-            T* tile = tiled + n / lanes * width * lanes + n % lanes;
-            for (int i = 0; i < width; i++) tile[i * lanes] = rowMajor[n * width + i];
-        }
-    }
-
-    /// <summary>The tiled layout back to (rows, w) row-major.</summary>
-    private static void TiledToRows<T>(T* tiled, T* rowMajor, long rows, int width) where T : unmanaged
-    {
-        int lanes = TiledPcrKernel.Lanes<T>();
-        for (long n = 0; n < rows; n++)
-        {
-            T* tile = tiled + n / lanes * width * lanes + n % lanes;
-            for (int i = 0; i < width; i++) rowMajor[n * width + i] = tile[i * lanes];
-        }
-    }
-
-    /// <summary>(rows, w) row-major to w planes.</summary>
-    public static void ToPlanar<T>(T* rowMajor, T* planes, long rows, int width, long stride) where T : unmanaged
-    {
-        for (long r = 0; r < rows; r++)
-        {
-            for (int i = 0; i < width; i++) planes[i * stride + r] = rowMajor[r * width + i];
-        }
-    }
-
-    /// <summary>w planes to (rows, w) row-major.</summary>
-    public static void FromPlanar<T>(T* planes, T* rowMajor, long rows, int width, long stride) where T : unmanaged
-    {
-        for (long r = 0; r < rows; r++)
-        {
-            for (int i = 0; i < width; i++) rowMajor[r * width + i] = planes[i * stride + r];
-        }
-    }
+    /// <summary>
+    /// The plane stride of N rows: N rounded up to whole vectors, plus one vector, so that the w^2 planes of a block
+    /// buffer do not all start on the same cache sets.
+    /// </summary>
+    public static long StrideFor<T>(long rows) where T : unmanaged => (rows + 2 * Vector512<T>.Count - 1) / Vector512<T>.Count * Vector512<T>.Count + Vector512<T>.Count;
 }

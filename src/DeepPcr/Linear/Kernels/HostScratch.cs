@@ -30,19 +30,20 @@ internal sealed unsafe class HostScratch : IDisposable
     /// <summary>The buffer's start.</summary>
     public void* Pointer => buffer;
 
-    /// <summary>Leases at least <paramref name="bytes"/> bytes; dispose to end the lease. Not reentrant per thread.</summary>
+    /// <summary>Leases at least <paramref name="bytes"/> bytes, 64-byte aligned; dispose to end the lease. A lease taken while another is held on the same thread gets a buffer of its own.</summary>
     public static HostScratch Lease(long bytes)
     {
         bytes = Math.Max(bytes, 64);
         if (bytes > KeptBytes) return new HostScratch(NativeMemory.AlignedAlloc((nuint)bytes, 64), bytes, owned: true);
-        if (keptBytes < bytes)
+        // kept is null while an outer lease on this thread holds it: a nested lease then gets a buffer of its own.
+        if (kept == null || keptBytes < bytes)
         {
             if (kept != null) NativeMemory.AlignedFree(kept);
             kept = NativeMemory.AlignedAlloc((nuint)bytes, 64);
             keptBytes = bytes;
         }
         void* lease = kept;
-        kept = null; // a nested lease on this thread gets its own buffer
+        kept = null;
         return new HostScratch(lease, keptBytes, owned: false);
     }
 
