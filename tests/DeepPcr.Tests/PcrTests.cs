@@ -75,6 +75,39 @@ public class PcrTests
         Assert.InRange(Recurrences.MaxAbsDiff(host.States, ops.States), 0.0, bound);
     }
 
+    [Theory]
+    [InlineData(1000, 8, ScalarType.Float64)]
+    [InlineData(3, 17, ScalarType.Float64)]
+    [InlineData(200, 64, ScalarType.Float32)]
+    public void EveryHostKernelGivesTheSameSolution(int length, int width, ScalarType dtype)
+    {
+        using var scope = torch.NewDisposeScope();
+        var recurrence = Recurrences.Random(JacobianStructure.Dense, length, 2, width, dtype, seed: 9 + width);
+        var ops = ParallelCyclicReduction.SolveWithTorchOps(recurrence).States;
+        double eps = dtype == ScalarType.Float32 ? 1.2e-7 : 2.2e-16;
+        double bound = 4.0 * width * length * eps * Math.Max(1.0, Recurrences.MaxAbs(ops));
+        foreach (var kernel in Enum.GetValues<HostPcrKernel>().Where(k => ParallelCyclicReduction.SupportsHostKernel(recurrence, k)))
+        {
+            var host = ParallelCyclicReduction.SolveOnHost(recurrence, kernel);
+            Assert.Equal(ParallelCyclicReduction.RoundsFor(length), host.Rounds);
+            Assert.InRange(Recurrences.MaxAbsDiff(host.States, ops), 0.0, bound);
+        }
+    }
+
+    [Fact]
+    public void TheTiledKernelRefusesWhatItCannotSolve()
+    {
+        using var scope = torch.NewDisposeScope();
+        var diagonal = Recurrences.Random(JacobianStructure.Diagonal, 16, 1, 4, ScalarType.Float64, seed: 2);
+        var wide = Recurrences.Random(JacobianStructure.Dense, 4, 1, 65, ScalarType.Float32, seed: 2);
+        foreach (var recurrence in new[] { diagonal, wide })
+        {
+            Assert.False(ParallelCyclicReduction.SupportsHostKernel(recurrence, HostPcrKernel.Tiled));
+            Assert.Throws<ArgumentException>(() => ParallelCyclicReduction.SolveOnHost(recurrence, HostPcrKernel.Tiled));
+            Assert.True(ParallelCyclicReduction.SupportsHostKernel(recurrence, HostPcrKernel.RowMajor));
+        }
+    }
+
     [Fact]
     public void UnderflowCutoffKeepsContractingChainsAccurate()
     {

@@ -13,7 +13,7 @@ public static class BenchKernelsCommand
     {
         var repeats = new Option<int>("--repeats") { Description = "Timed repetitions per case.", DefaultValueFactory = _ => 7 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
-        var command = new Command("kernels", "GFLOP/s of one PCR round and of whole PCR solves (float32, 8x8 dense, diagonal and scalar blocks, L*B = 4096 and 16384) on the host kernel and on TorchSharp ops, with the measured and theoretical FMA peak.");
+        var command = new Command("kernels", "GFLOP/s of one PCR round and of whole PCR solves (float32, 8x8 dense, diagonal and scalar blocks, L*B = 4096 and 16384) on the host kernels and on TorchSharp ops, with the measured and theoretical FMA peak, and whole dense solves at L = 1024, B = 1 by width (4 to 64).");
         command.Options.Add(repeats);
         command.Options.Add(json);
         command.SetAction(parsed => CommandRunner.Run(() =>
@@ -30,6 +30,12 @@ public static class BenchKernelsCommand
                 rows.Add(PcrThroughput.Measure(structure, length, batch, 8, parsed.GetValue(repeats)));
             }
             report["rows"] = rows;
+            var widthRows = new JsonArray();
+            foreach (int width in WidthScan)
+            {
+                widthRows.Add(PcrWidthScan.Measure(1024, 1, width, parsed.GetValue(repeats)));
+            }
+            report["width_rows"] = widthRows;
             if (parsed.GetValue(json))
             {
                 Console.WriteLine(report.ToJsonString());
@@ -46,10 +52,20 @@ public static class BenchKernelsCommand
             {
                 Console.WriteLine($"{row["structure"],-9} {row["layers"],5} {row["batch"],3} {(double)row["host_kernel_ms"]!,9:0.000} {(double)row["host_kernel_gflops"]!,13:0.0} {(double)row["torch_ops_ms"]!,9:0.000} {(double)row["torch_ops_gflops"]!,14:0.0} {(double)row["speedup_vs_torch_ops"]!,8:0.0}x");
             }
+            Console.WriteLine("Whole dense solves by width (L = 1024, B = 1): tiled and row-major host kernels, TorchSharp ops:");
+            Console.WriteLine($"{"w",3} {"tiled ms",10} {"GFLOP/s",8} {"row-major ms",13} {"GFLOP/s",8} {"torch ms",10} {"GFLOP/s",8} {"vs row-major",13} {"vs torch",9}");
+            foreach (var row in widthRows.OfType<JsonObject>())
+            {
+                double? tiled = (double?)row["tiled_solve_ms"];
+                Console.WriteLine($"{row["width"],3} {(tiled is null ? "-" : $"{tiled:0.000}"),10} {(double?)row["tiled_solve_gflops"],8:0.0} {(double)row["row_major_solve_ms"]!,13:0.000} {(double)row["row_major_solve_gflops"]!,8:0.0} {(double)row["torch_ops_ms"]!,10:0.000} {(double)row["torch_ops_gflops"]!,8:0.0} {(double?)row["tiled_speedup_vs_row_major"],12:0.0}x {(double?)row["tiled_speedup_vs_torch_ops"],8:0.0}x");
+            }
             return 0;
         }));
         return command;
     }
+
+    /// <summary>The widths of the whole-solve scan: the MLP grid's and the GPU grid's, up to the tiled kernel's widest blocks.</summary>
+    private static readonly int[] WidthScan = [4, 8, 16, 32, 64];
 
     /// <summary>One table of round timings: GFLOP/s, the share of each measured peak, and the speed-up over the torch-op round.</summary>
     private static void PrintRounds(string title, JsonArray rows, string label, double? peak256, double? peak)

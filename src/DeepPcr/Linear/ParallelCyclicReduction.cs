@@ -52,11 +52,21 @@ public static class ParallelCyclicReduction
         && !r.A.requires_grad && !r.C.requires_grad && !r.Z0.requires_grad;
 
     /// <summary>
-    /// PCR in the hand-written host kernels: dense blocks up to w = 64 in the tiled AVX-512 kernel where the CPU has
-    /// it (<see cref="Kernels.TiledPcrKernel"/>), everything else in the row-major one (<see cref="Kernels.CpuPcrKernel"/>).
+    /// PCR in the hand-written host kernels: by default dense blocks up to w = 64 in the tiled AVX-512 kernel where the
+    /// CPU has it (<see cref="Kernels.TiledPcrKernel"/>), everything else in the row-major one (<see cref="Kernels.CpuPcrKernel"/>).
     /// </summary>
-    public static unsafe PcrSolution SolveOnHost(LinearRecurrence recurrence)
+    /// <param name="recurrence">CPU float32 or float64 tensors (<see cref="UsesHostKernel"/>).</param>
+    /// <param name="kernel">The kernel to run; <see cref="HostPcrKernel.Fastest"/> unless a benchmark or test asks for one.</param>
+    /// <returns>The states (L, B, w) and the rounds run.</returns>
+    /// <exception cref="ArgumentException"><paramref name="kernel"/> does not apply to this recurrence or CPU (<see cref="SupportsHostKernel"/>).</exception>
+    public static unsafe PcrSolution SolveOnHost(LinearRecurrence recurrence, HostPcrKernel kernel = HostPcrKernel.Fastest)
     {
+        ArgumentNullException.ThrowIfNull(recurrence);
+        if (!SupportsHostKernel(recurrence, kernel))
+        {
+            throw new ArgumentException($"The {kernel} host kernel does not apply here: it needs dense blocks of width at most {Kernels.HostPcr.TiledMaxWidth} and a CPU with AVX-512.", nameof(kernel));
+        }
+        bool tiled = kernel == HostPcrKernel.Tiled || (kernel == HostPcrKernel.Fastest && SupportsHostKernel(recurrence, HostPcrKernel.Tiled));
         using var scope = torch.NewDisposeScope();
         var a = recurrence.A.contiguous();
         var z0 = recurrence.Z0.contiguous();
@@ -67,7 +77,6 @@ public static class ParallelCyclicReduction
         // Tensor.bytes is a view of a CPU tensor's own memory: the kernel writes the solution into c.
         fixed (byte* pa = a.bytes, pc = c.bytes, pz = z0.bytes)
         {
-            bool tiled = Kernels.TiledPcrKernel.IsSupported && recurrence.Structure.Kind == Chains.JacobianStructure.Dense && width <= Kernels.HostPcr.TiledMaxWidth;
             if (c.dtype == ScalarType.Float32)
             {
                 rounds = tiled
@@ -82,6 +91,14 @@ public static class ParallelCyclicReduction
             }
         }
         return new PcrSolution(c.MoveToOuterDisposeScope(), rounds);
+    }
+
+    /// <summary>True when <paramref name="kernel"/> can solve <paramref name="recurrence"/> on this CPU.</summary>
+    public static bool SupportsHostKernel(LinearRecurrence recurrence, HostPcrKernel kernel)
+    {
+        ArgumentNullException.ThrowIfNull(recurrence);
+        return kernel != HostPcrKernel.Tiled
+            || (Kernels.TiledPcrKernel.IsSupported && recurrence.Structure.Kind == Chains.JacobianStructure.Dense && recurrence.C.shape[2] <= Kernels.HostPcr.TiledMaxWidth);
     }
 
     /// <summary>PCR from TorchSharp operations: any device, differentiable; the reference for the host kernel.</summary>

@@ -58,9 +58,10 @@ internal static unsafe class HostPcr
     }
 
     /// <summary>
-    /// The widest blocks solved in the tiled layout: measured faster than the row-major kernel at every width up to
-    /// 64 (solves of (L, B, w) = (1024, 1, 16): 0.4 ms against 2.4 ms; (64, 64, 64): 81 ms against 130 ms);
-    /// wider tiles (64 KiB and more) no longer fit the L1 cache while their products are formed, and were not measured.
+    /// The widest blocks solved in the tiled layout: `deeppcr bench kernels` timed whole solves at L = 1024, B = 1
+    /// faster than the row-major kernel's at every width up to 64 (about 2x at w = 4 to 16, 1.1-1.4x at 32 and 64;
+    /// docs/results/kernels); wider tiles (64 KiB and more) no longer fit the L1 cache while a product is formed, and
+    /// were not measured.
     /// </summary>
     public const int TiledMaxWidth = 64;
 
