@@ -28,13 +28,7 @@ public class RowMajorPcrKernelTests
     {
         using var scope = torch.NewDisposeScope();
         var recurrence = Recurrences.Random(JacobianStructure.Dense, length, 3, width, dtype, seed: length + width);
-        var r64 = new LinearRecurrence(recurrence.Structure, recurrence.A.to_type(ScalarType.Float64), recurrence.C.to_type(ScalarType.Float64), recurrence.Z0.to_type(ScalarType.Float64));
-        var reference = ForwardSubstitution.Solve(r64).States;
-        var (states, rounds) = dtype == ScalarType.Float32 ? Solve<float>(recurrence) : Solve<double>(recurrence);
-        Assert.Equal(ParallelCyclicReduction.RoundsFor(length), rounds);
-        double eps = dtype == ScalarType.Float32 ? 1.2e-7 : 2.2e-16;
-        double bound = 4.0 * width * length * eps * Math.Max(1.0, Recurrences.MaxAbs(reference));
-        Assert.InRange(Recurrences.MaxAbsDiff(states.to_type(ScalarType.Float64), reference), 0.0, bound);
+        Recurrences.AssertSolvesLikeForwardSubstitution(recurrence, r => dtype == ScalarType.Float32 ? Solve<float>(r) : Solve<double>(r));
     }
 
     private static unsafe (Tensor States, int Rounds) Solve<T>(LinearRecurrence recurrence) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>

@@ -42,4 +42,21 @@ public static class Recurrences
         using var scope = torch.NewDisposeScope();
         return a.to_type(ScalarType.Float64).abs().max().item<double>();
     }
+
+    /// <summary>
+    /// Asserts that <paramref name="solve"/> ran ceil(log2 L) rounds and matches forward substitution in float64 within
+    /// 4 w L eps max(1, max |z|), eps the unit roundoff of the recurrence's dtype.
+    /// </summary>
+    public static void AssertSolvesLikeForwardSubstitution(LinearRecurrence recurrence, Func<LinearRecurrence, (Tensor States, int Rounds)> solve)
+    {
+        using var scope = torch.NewDisposeScope();
+        int length = recurrence.Length, width = (int)recurrence.C.shape[2];
+        var r64 = new LinearRecurrence(recurrence.Structure, recurrence.A.to_type(ScalarType.Float64), recurrence.C.to_type(ScalarType.Float64), recurrence.Z0.to_type(ScalarType.Float64));
+        var reference = ForwardSubstitution.Solve(r64).States;
+        var (states, rounds) = solve(recurrence);
+        Assert.Equal(ParallelCyclicReduction.RoundsFor(length), rounds);
+        double eps = recurrence.C.dtype == ScalarType.Float32 ? 1.2e-7 : 2.2e-16;
+        double bound = 4.0 * width * length * eps * Math.Max(1.0, MaxAbs(reference));
+        Assert.InRange(MaxAbsDiff(states, reference), 0.0, bound);
+    }
 }

@@ -306,28 +306,12 @@ internal static unsafe class TiledPcrKernel
             {
                 var x = partner.Load(column);
                 var y = partner.Load(column + L);
-                var a0 = Vector512.Load(rows); var a1 = Vector512.Load(rows + rowStep);
-                var a2 = Vector512.Load(rows + 2 * rowStep); var a3 = Vector512.Load(rows + 3 * rowStep);
-                p0 = SimdMath.Fma(a0, x, p0); q0 = SimdMath.Fma(a0, y, q0);
-                p1 = SimdMath.Fma(a1, x, p1); q1 = SimdMath.Fma(a1, y, q1);
-                p2 = SimdMath.Fma(a2, x, p2); q2 = SimdMath.Fma(a2, y, q2);
-                p3 = SimdMath.Fma(a3, x, p3); q3 = SimdMath.Fma(a3, y, q3);
-                var a4 = Vector512.Load(rows + 4 * rowStep); var a5 = Vector512.Load(rows + 5 * rowStep);
-                var a6 = Vector512.Load(rows + 6 * rowStep); var a7 = Vector512.Load(rows + 7 * rowStep);
-                p4 = SimdMath.Fma(a4, x, p4); q4 = SimdMath.Fma(a4, y, q4);
-                p5 = SimdMath.Fma(a5, x, p5); q5 = SimdMath.Fma(a5, y, q5);
-                p6 = SimdMath.Fma(a6, x, p6); q6 = SimdMath.Fma(a6, y, q6);
-                p7 = SimdMath.Fma(a7, x, p7); q7 = SimdMath.Fma(a7, y, q7);
+                Step4x2(rows, rowStep, x, y, ref p0, ref p1, ref p2, ref p3, ref q0, ref q1, ref q2, ref q3);
+                Step4x2(rows + 4 * rowStep, rowStep, x, y, ref p4, ref p5, ref p6, ref p7, ref q4, ref q5, ref q6, ref q7);
             }
             T* o = output + i * rowStep + j * L;
-            SimdMath.Flushed(p0, limit).Store(o); SimdMath.Flushed(q0, limit).Store(o + L); o += rowStep;
-            SimdMath.Flushed(p1, limit).Store(o); SimdMath.Flushed(q1, limit).Store(o + L); o += rowStep;
-            SimdMath.Flushed(p2, limit).Store(o); SimdMath.Flushed(q2, limit).Store(o + L); o += rowStep;
-            SimdMath.Flushed(p3, limit).Store(o); SimdMath.Flushed(q3, limit).Store(o + L); o += rowStep;
-            SimdMath.Flushed(p4, limit).Store(o); SimdMath.Flushed(q4, limit).Store(o + L); o += rowStep;
-            SimdMath.Flushed(p5, limit).Store(o); SimdMath.Flushed(q5, limit).Store(o + L); o += rowStep;
-            SimdMath.Flushed(p6, limit).Store(o); SimdMath.Flushed(q6, limit).Store(o + L); o += rowStep;
-            SimdMath.Flushed(p7, limit).Store(o); SimdMath.Flushed(q7, limit).Store(o + L);
+            Store4x2(o, rowStep, limit, p0, p1, p2, p3, q0, q1, q2, q3);
+            Store4x2(o + 4 * rowStep, rowStep, limit, p4, p5, p6, p7, q4, q5, q6, q7);
         }
 
         private void Compose4x2<TRows>(T* self, TRows partner, T* output, int i, int j, Vector512<T> limit) where TRows : struct, IPartnerRows
@@ -338,16 +322,31 @@ internal static unsafe class TiledPcrKernel
             long column = j * L;
             for (int k = 0; k < width; k++, rows += L, column += rowStep)
             {
-                var x = partner.Load(column);
-                var y = partner.Load(column + L);
-                var a0 = Vector512.Load(rows); var a1 = Vector512.Load(rows + rowStep);
-                var a2 = Vector512.Load(rows + 2 * rowStep); var a3 = Vector512.Load(rows + 3 * rowStep);
-                p0 = SimdMath.Fma(a0, x, p0); q0 = SimdMath.Fma(a0, y, q0);
-                p1 = SimdMath.Fma(a1, x, p1); q1 = SimdMath.Fma(a1, y, q1);
-                p2 = SimdMath.Fma(a2, x, p2); q2 = SimdMath.Fma(a2, y, q2);
-                p3 = SimdMath.Fma(a3, x, p3); q3 = SimdMath.Fma(a3, y, q3);
+                Step4x2(rows, rowStep, partner.Load(column), partner.Load(column + L), ref p0, ref p1, ref p2, ref p3, ref q0, ref q1, ref q2, ref q3);
             }
-            T* o = output + i * rowStep + j * L;
+            Store4x2(output + i * rowStep + j * L, rowStep, limit, p0, p1, p2, p3, q0, q1, q2, q3);
+        }
+
+        /// <summary>One k of a 4 x 2 product: entry k of 4 self rows times the partner entries (k, j) = x and (k, j + 1) = y.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Step4x2(T* rows, long rowStep, Vector512<T> x, Vector512<T> y,
+            ref Vector512<T> p0, ref Vector512<T> p1, ref Vector512<T> p2, ref Vector512<T> p3,
+            ref Vector512<T> q0, ref Vector512<T> q1, ref Vector512<T> q2, ref Vector512<T> q3)
+        {
+            var a0 = Vector512.Load(rows); var a1 = Vector512.Load(rows + rowStep);
+            var a2 = Vector512.Load(rows + 2 * rowStep); var a3 = Vector512.Load(rows + 3 * rowStep);
+            p0 = SimdMath.Fma(a0, x, p0); q0 = SimdMath.Fma(a0, y, q0);
+            p1 = SimdMath.Fma(a1, x, p1); q1 = SimdMath.Fma(a1, y, q1);
+            p2 = SimdMath.Fma(a2, x, p2); q2 = SimdMath.Fma(a2, y, q2);
+            p3 = SimdMath.Fma(a3, x, p3); q3 = SimdMath.Fma(a3, y, q3);
+        }
+
+        /// <summary>Stores a 4 x 2 block of results (columns j, j + 1 of 4 rows), flushed.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store4x2(T* o, long rowStep, Vector512<T> limit,
+            Vector512<T> p0, Vector512<T> p1, Vector512<T> p2, Vector512<T> p3,
+            Vector512<T> q0, Vector512<T> q1, Vector512<T> q2, Vector512<T> q3)
+        {
             SimdMath.Flushed(p0, limit).Store(o); SimdMath.Flushed(q0, limit).Store(o + L); o += rowStep;
             SimdMath.Flushed(p1, limit).Store(o); SimdMath.Flushed(q1, limit).Store(o + L); o += rowStep;
             SimdMath.Flushed(p2, limit).Store(o); SimdMath.Flushed(q2, limit).Store(o + L); o += rowStep;
