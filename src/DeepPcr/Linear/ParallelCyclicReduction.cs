@@ -77,21 +77,16 @@ public static class ParallelCyclicReduction
         // Tensor.bytes is a view of a CPU tensor's own memory: the kernel writes the solution into c.
         fixed (byte* pa = a.bytes, pc = c.bytes, pz = z0.bytes)
         {
-            if (c.dtype == ScalarType.Float32)
-            {
-                rounds = tiled
-                    ? Kernels.TiledPcrKernel.SolveRowMajor(length, batch, width, (float*)pa, (float*)pc, (float*)pz)
-                    : Kernels.CpuPcrKernel.Solve(length, batch, width, block, (float*)pa, (float*)pc, (float*)pz);
-            }
-            else
-            {
-                rounds = tiled
-                    ? Kernels.TiledPcrKernel.SolveRowMajor(length, batch, width, (double*)pa, (double*)pc, (double*)pz)
-                    : Kernels.CpuPcrKernel.Solve(length, batch, width, block, (double*)pa, (double*)pc, (double*)pz);
-            }
+            rounds = c.dtype == ScalarType.Float32
+                ? RunHostKernel(tiled, length, batch, width, block, (float*)pa, (float*)pc, (float*)pz)
+                : RunHostKernel(tiled, length, batch, width, block, (double*)pa, (double*)pc, (double*)pz);
         }
         return new PcrSolution(c.MoveToOuterDisposeScope(), rounds);
     }
+
+    private static unsafe int RunHostKernel<T>(bool tiled, int length, int batch, int width, int block, T* a, T* c, T* z0)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        tiled ? Kernels.TiledPcrKernel.SolveRowMajor(length, batch, width, a, c, z0) : Kernels.CpuPcrKernel.Solve(length, batch, width, block, a, c, z0);
 
     /// <summary>True when <paramref name="kernel"/> can solve <paramref name="recurrence"/> on this CPU.</summary>
     public static bool SupportsHostKernel(LinearRecurrence recurrence, HostPcrKernel kernel)

@@ -32,12 +32,8 @@ internal static unsafe class HostPcr
         long rows = (long)length * batch;
         if (TiledPcrKernel.IsSupported && chunk == 0 && width <= TiledMaxWidth)
         {
-            T* tiledA = planes, tiledC = tiledA + TiledPcrKernel.Size<T>(rows, width * width);
-            TiledLayout.FromPlanes(a, stride, tiledA, rows, width * width);
-            TiledLayout.FromRows(c, tiledC, rows, width);
-            int rounds = TiledPcrKernel.Solve(length, batch, width, tiledA, tiledC, z0, tiledC + TiledPcrKernel.Size<T>(rows, width));
-            TiledLayout.ToRows(tiledC, c, rows, width);
-            return rounds;
+            TiledLayout.FromPlanes(a, stride, planes, rows, width * width);
+            return TiledPcrKernel.SolveRowStates(length, batch, width, planes, c, z0, planes + TiledPcrKernel.Size<T>(rows, width * width));
         }
         int block = width * width;
         T* rowMajor = (T*)NativeMemory.Alloc((nuint)(rows * block), (nuint)sizeof(T));
@@ -67,7 +63,7 @@ internal static unsafe class HostPcr
 
     /// <summary>The scratch <see cref="SolveDense{T}"/> needs, in values (for at most <paramref name="stride"/> rows).</summary>
     public static long ScratchFor<T>(int width, long stride) where T : unmanaged =>
-        TiledPcrKernel.Size<T>(stride, width * width) + TiledPcrKernel.Size<T>(stride, width) + TiledPcrKernel.ScratchFor<T>(stride, width);
+        TiledPcrKernel.Size<T>(stride, width * width) + TiledPcrKernel.RowStatesScratchFor<T>(stride, width);
 
     /// <summary>
     /// The plane stride of N rows: N rounded up to whole vectors, plus one vector, so that the w^2 planes of a block

@@ -64,12 +64,35 @@ internal static unsafe class TiledPcrKernel
     {
         long rows = (long)length * batch;
         int block = width * width;
-        long blocks = Size<T>(rows, block), states = Size<T>(rows, width);
-        using var scratch = HostScratch.Lease((blocks + states + ScratchFor<T>(rows, width)) * sizeof(T));
-        T* tiledA = (T*)scratch.Pointer, tiledC = tiledA + blocks;
+        long blocks = Size<T>(rows, block);
+        using var scratch = HostScratch.Lease((blocks + RowStatesScratchFor<T>(rows, width)) * sizeof(T));
+        T* tiledA = (T*)scratch.Pointer;
         TiledLayout.FromRows(a, tiledA, rows, block);
+        return SolveRowStates(length, batch, width, tiledA, c, z0, tiledA + blocks);
+    }
+
+    /// <summary>Scratch <see cref="SolveRowStates{T}"/> needs: the tiled states and <see cref="ScratchFor{T}"/>.</summary>
+    public static long RowStatesScratchFor<T>(long rows, int width) => Size<T>(rows, width) + ScratchFor<T>(rows, width);
+
+    /// <summary>
+    /// Solves with blocks already in the tiled layout and states row-major: the states are copied into the tiled
+    /// layout and the solution back. <paramref name="a"/> is overwritten (a ping-pong buffer).
+    /// </summary>
+    /// <param name="length">L.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="width">w.</param>
+    /// <param name="a">Tiled (L B rows, w^2 entries), padding rows zero; overwritten.</param>
+    /// <param name="c">(L, B, w) row-major, overwritten with the solution.</param>
+    /// <param name="z0">(B, w) row-major.</param>
+    /// <param name="scratch">At least <see cref="RowStatesScratchFor{T}"/> values, 64-byte aligned.</param>
+    /// <returns>The rounds run.</returns>
+    public static int SolveRowStates<T>(int length, int batch, int width, T* a, T* c, T* z0, T* scratch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long rows = (long)length * batch;
+        T* tiledC = scratch;
         TiledLayout.FromRows(c, tiledC, rows, width);
-        int rounds = Solve(length, batch, width, tiledA, tiledC, z0, tiledC + states);
+        int rounds = Solve(length, batch, width, a, tiledC, z0, tiledC + Size<T>(rows, width));
         TiledLayout.ToRows(tiledC, c, rows, width);
         return rounds;
     }
