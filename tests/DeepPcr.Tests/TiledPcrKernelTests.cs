@@ -19,7 +19,7 @@ public class TiledPcrKernelTests
     {
         var data = new TheoryData<int, int, int>();
         foreach (int length in new[] { 1, 2, 3, 5, 1000 })
-        foreach (int width in new[] { 1, 3, 8, 17 })
+        foreach (int width in new[] { 1, 3, 4, 8, 16, 17 })
         foreach (int batch in new[] { 1, 3, 16 })
             data.Add(length, width, batch);
         return data;
@@ -33,7 +33,8 @@ public class TiledPcrKernelTests
     [InlineData(1000, 8, 1)]
     [InlineData(1000, 8, 16)]
     [InlineData(37, 3, 5)]
-    [InlineData(256, 4, 2)]
+    [InlineData(256, 4, 2)]     // widths 4, 8 and 16 run with a constant width (TiledPcrKernel's BlockWidth types)
+    [InlineData(100, 16, 3)]
     [InlineData(64, 64, 2)]     // the widest tiled blocks (HostPcr.TiledMaxWidth)
     [InlineData(50, 33, 3)]
     public void SolveEqualsForwardSubstitutionInFloat32(int length, int width, int batch) => CheckSolve(length, width, batch, ScalarType.Float32);
