@@ -173,8 +173,7 @@ internal static unsafe class TiledPcrKernel
 
     /// <summary>
     /// The block width w as a type, so that the common widths compile to loops with constant trip counts and
-    /// constant strides (in `deeppcr bench kernels`-style runs the 8 x 8 round ran about a fifth faster so than with w
-    /// read at run time); any other width is read at run time.
+    /// constant strides; any other width is read at run time.
     /// </summary>
     private interface IBlockWidth
     {
@@ -241,32 +240,94 @@ internal static unsafe class TiledPcrKernel
             for (long t = from; t < to; t++)
             {
                 long first = t * L;
-                T* cTile = c + t * width * L, cOut = cNext + t * width * L;
-                // States: tiles with rows at or past sB in vectors (in the tile holding row sB, the lanes below it
-                // then take back c), earlier tiles copied.
-                if (first + L > back)
+                T* self = a + t * block * L, cTile = c + t * width * L, cOut = cNext + t * width * L;
+                bool apply = first + L > back, compose = first + L > 2 * back;
+                // Blocks: tiles with rows at or past 2sB in vectors; the lanes below 2sB of the tile holding row 2sB
+                // get values that no later round reads. States: tiles with rows at or past sB in vectors, in the
+                // product's first column pair when the tile has both (its blocks are then read once), earlier tiles
+                // copied.
+                T* highStates = c + (t - q) * width * L;
+                T* lowStates = t - q > 0 ? highStates - width * L : highStates; // tile -1 feeds only lanes below sB
+                T* highBlocks = a + (t - q) * block * L;
+                T* lowBlocks = t - q > 0 ? highBlocks - block * L : highBlocks;
+                if (compose && width > 1)
                 {
-                    T* high = c + (t - q) * width * L;
-                    T* low = t - q > 0 ? high - width * L : high; // tile -1 feeds only lanes below sB
-                    if (r == 0) ApplyTile(a + t * block * L, new AlignedRows(high), cTile, cOut, normal);
-                    else ApplyTile(a + t * block * L, new ShiftedRows(low, high, index), cTile, cOut, normal);
-                    if (first < back) KeepLanes(cTile, cOut, width, (int)(back - first));
+                    if (r == 0)
+                    {
+                        ComposeTile(self, new AlignedRows(highBlocks), aNext + t * block * L, cutoff,
+                            new StateUpdate<AlignedRows>(cTile, cOut, new AlignedRows(highStates), normal));
+                    }
+                    else
+                    {
+                        ComposeTile(self, new ShiftedRows(lowBlocks, highBlocks, index), aNext + t * block * L, cutoff,
+                            new StateUpdate<ShiftedRows>(cTile, cOut, new ShiftedRows(lowStates, highStates, index), normal));
+                    }
                 }
                 else
+                {
+                    if (apply && r == 0) ApplyTile(self, new AlignedRows(highStates), cTile, cOut, normal);
+                    else if (apply) ApplyTile(self, new ShiftedRows(lowStates, highStates, index), cTile, cOut, normal);
+                    if (compose && r == 0) ComposeTile(self, new AlignedRows(highBlocks), aNext + t * block * L, cutoff, default(NoStateUpdate));
+                    else if (compose) ComposeTile(self, new ShiftedRows(lowBlocks, highBlocks, index), aNext + t * block * L, cutoff, default(NoStateUpdate));
+                }
+                if (!apply)
                 {
                     long bytes = (long)width * L * sizeof(T);
                     Buffer.MemoryCopy(cTile, cOut, bytes, bytes);
                 }
-                // Blocks: tiles with rows at or past 2sB in vectors; the lanes below 2sB of the tile holding row 2sB
-                // get values that no later round reads.
-                if (first + L > 2 * back)
+                else if (first < back)
                 {
-                    T* high = a + (t - q) * block * L;
-                    T* low = t - q > 0 ? high - block * L : high;
-                    if (r == 0) ComposeTile(a + t * block * L, new AlignedRows(high), aNext + t * block * L, cutoff);
-                    else ComposeTile(a + t * block * L, new ShiftedRows(low, high, index), aNext + t * block * L, cutoff);
+                    KeepLanes(cTile, cOut, width, (int)(back - first));
                 }
             }
+        }
+
+        /// <summary>
+        /// The state update cOut = c + A x of a tile, optionally computed inside its block product's first column
+        /// pair (the products read each block entry once for both). A strategy type, so that each case compiles to
+        /// its own loop.
+        /// </summary>
+        private interface IStateUpdate
+        {
+            /// <summary>True when the product computes the state update.</summary>
+            bool Fused { get; }
+
+            /// <summary>Row i of c, the update's start.</summary>
+            Vector512<T> Start(int i);
+
+            /// <summary>Entry k of the partner states.</summary>
+            Vector512<T> Partner(int k);
+
+            /// <summary>Stores row i of cOut, flushed at the smallest normal.</summary>
+            void Store(int i, Vector512<T> value);
+        }
+
+        /// <summary>No state update in the product (the states are updated elsewhere or not at all).</summary>
+        private readonly struct NoStateUpdate : IStateUpdate
+        {
+            public bool Fused => false;
+
+            public Vector512<T> Start(int i) => default;
+
+            public Vector512<T> Partner(int k) => default;
+
+            public void Store(int i, Vector512<T> value) { }
+        }
+
+        /// <summary>The state update of one tile: c and cOut the state tiles, partner the partner states.</summary>
+        private readonly struct StateUpdate<TRows>(T* c, T* cOut, TRows partner, Vector512<T> normal) : IStateUpdate
+            where TRows : struct, IPartnerRows
+        {
+            public bool Fused => true;
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector512<T> Start(int i) => Vector512.Load(c + i * L);
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector512<T> Partner(int k) => partner.Load(k * L);
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public void Store(int i, Vector512<T> value) => SimdMath.Flushed(value, normal).Store(cOut + i * L);
         }
 
         /// <summary>Lanes below <paramref name="count"/> of the state tile <paramref name="output"/> take their values from <paramref name="source"/>.</summary>
@@ -347,16 +408,19 @@ internal static unsafe class TiledPcrKernel
             }
         }
 
-        /// <summary>outTile = self partner, tile-wise: 8 x 2, 4 x 2 and 1 x 2 accumulator blocks, then an odd last column.</summary>
-        private void ComposeTile<TRows>(T* self, TRows partner, T* output, Vector512<T> limit) where TRows : struct, IPartnerRows
+        /// <summary>
+        /// outTile = self partner, tile-wise: 8 x 2, 4 x 2 and 1 x 2 accumulator blocks, then an odd last column; the
+        /// first column pair also runs <paramref name="state"/>'s update (w &gt;= 2).
+        /// </summary>
+        private void ComposeTile<TRows, TState>(T* self, TRows partner, T* output, Vector512<T> limit, TState state)
+            where TRows : struct, IPartnerRows
+            where TState : struct, IStateUpdate
         {
             int j = 0;
             for (; j + 1 < width; j += 2)
             {
-                int i = 0;
-                for (; i + 8 <= width; i += 8) Compose8x2(self, partner, output, i, j, limit);
-                for (; i + 4 <= width; i += 4) Compose4x2(self, partner, output, i, j, limit);
-                for (; i < width; i++) Compose1x2(self, partner, output, i, j, limit);
+                if (j == 0) ComposePair(self, partner, output, j, limit, state);
+                else ComposePair(self, partner, output, j, limit, default(NoStateUpdate));
             }
             if (j < width)
             {
@@ -364,10 +428,26 @@ internal static unsafe class TiledPcrKernel
             }
         }
 
-        private void Compose8x2<TRows>(T* self, TRows partner, T* output, int i, int j, Vector512<T> limit) where TRows : struct, IPartnerRows
+        /// <summary>Columns j and j + 1 of the product for every row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void ComposePair<TRows, TState>(T* self, TRows partner, T* output, int j, Vector512<T> limit, TState state)
+            where TRows : struct, IPartnerRows
+            where TState : struct, IStateUpdate
+        {
+            int i = 0;
+            for (; i + 8 <= width; i += 8) Compose8x2(self, partner, output, i, j, limit, state);
+            for (; i + 4 <= width; i += 4) Compose4x2(self, partner, output, i, j, limit, state);
+            for (; i < width; i++) Compose1x2(self, partner, output, i, j, limit, state);
+        }
+
+        private void Compose8x2<TRows, TState>(T* self, TRows partner, T* output, int i, int j, Vector512<T> limit, TState state)
+            where TRows : struct, IPartnerRows
+            where TState : struct, IStateUpdate
         {
             Vector512<T> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
             Vector512<T> q0 = default, q1 = default, q2 = default, q3 = default, q4 = default, q5 = default, q6 = default, q7 = default;
+            Vector512<T> u0 = state.Start(i), u1 = state.Start(i + 1), u2 = state.Start(i + 2), u3 = state.Start(i + 3);
+            Vector512<T> u4 = state.Start(i + 4), u5 = state.Start(i + 5), u6 = state.Start(i + 6), u7 = state.Start(i + 7);
             long rowStep = (long)width * L;
             T* rows = self + i * rowStep;
             long column = j * L;
@@ -375,32 +455,45 @@ internal static unsafe class TiledPcrKernel
             {
                 var x = partner.Load(column);
                 var y = partner.Load(column + L);
-                Step4x2(rows, rowStep, x, y, ref p0, ref p1, ref p2, ref p3, ref q0, ref q1, ref q2, ref q3);
-                Step4x2(rows + 4 * rowStep, rowStep, x, y, ref p4, ref p5, ref p6, ref p7, ref q4, ref q5, ref q6, ref q7);
+                var z = state.Partner(k);
+                Step4x2(rows, rowStep, x, y, ref p0, ref p1, ref p2, ref p3, ref q0, ref q1, ref q2, ref q3, state, z, ref u0, ref u1, ref u2, ref u3);
+                Step4x2(rows + 4 * rowStep, rowStep, x, y, ref p4, ref p5, ref p6, ref p7, ref q4, ref q5, ref q6, ref q7, state, z, ref u4, ref u5, ref u6, ref u7);
             }
             T* o = output + i * rowStep + j * L;
             Store4x2(o, rowStep, limit, p0, p1, p2, p3, q0, q1, q2, q3);
             Store4x2(o + 4 * rowStep, rowStep, limit, p4, p5, p6, p7, q4, q5, q6, q7);
+            Store4(state, i, u0, u1, u2, u3);
+            Store4(state, i + 4, u4, u5, u6, u7);
         }
 
-        private void Compose4x2<TRows>(T* self, TRows partner, T* output, int i, int j, Vector512<T> limit) where TRows : struct, IPartnerRows
+        private void Compose4x2<TRows, TState>(T* self, TRows partner, T* output, int i, int j, Vector512<T> limit, TState state)
+            where TRows : struct, IPartnerRows
+            where TState : struct, IStateUpdate
         {
             Vector512<T> p0 = default, p1 = default, p2 = default, p3 = default, q0 = default, q1 = default, q2 = default, q3 = default;
+            Vector512<T> u0 = state.Start(i), u1 = state.Start(i + 1), u2 = state.Start(i + 2), u3 = state.Start(i + 3);
             long rowStep = (long)width * L;
             T* rows = self + i * rowStep;
             long column = j * L;
             for (int k = 0; k < width; k++, rows += L, column += rowStep)
             {
-                Step4x2(rows, rowStep, partner.Load(column), partner.Load(column + L), ref p0, ref p1, ref p2, ref p3, ref q0, ref q1, ref q2, ref q3);
+                Step4x2(rows, rowStep, partner.Load(column), partner.Load(column + L), ref p0, ref p1, ref p2, ref p3, ref q0, ref q1, ref q2, ref q3,
+                    state, state.Partner(k), ref u0, ref u1, ref u2, ref u3);
             }
             Store4x2(output + i * rowStep + j * L, rowStep, limit, p0, p1, p2, p3, q0, q1, q2, q3);
+            Store4(state, i, u0, u1, u2, u3);
         }
 
-        /// <summary>One k of a 4 x 2 product: entry k of 4 self rows times the partner entries (k, j) = x and (k, j + 1) = y.</summary>
+        /// <summary>
+        /// One k of a 4 x 2 product: entry k of 4 self rows times the partner entries (k, j) = x and (k, j + 1) = y,
+        /// and, when the state update is fused, times the partner state entry k = z.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Step4x2(T* rows, long rowStep, Vector512<T> x, Vector512<T> y,
+        private static void Step4x2<TState>(T* rows, long rowStep, Vector512<T> x, Vector512<T> y,
             ref Vector512<T> p0, ref Vector512<T> p1, ref Vector512<T> p2, ref Vector512<T> p3,
-            ref Vector512<T> q0, ref Vector512<T> q1, ref Vector512<T> q2, ref Vector512<T> q3)
+            ref Vector512<T> q0, ref Vector512<T> q1, ref Vector512<T> q2, ref Vector512<T> q3,
+            TState state, Vector512<T> z, ref Vector512<T> u0, ref Vector512<T> u1, ref Vector512<T> u2, ref Vector512<T> u3)
+            where TState : struct, IStateUpdate
         {
             var a0 = Vector512.Load(rows); var a1 = Vector512.Load(rows + rowStep);
             var a2 = Vector512.Load(rows + 2 * rowStep); var a3 = Vector512.Load(rows + 3 * rowStep);
@@ -408,6 +501,11 @@ internal static unsafe class TiledPcrKernel
             p1 = SimdMath.Fma(a1, x, p1); q1 = SimdMath.Fma(a1, y, q1);
             p2 = SimdMath.Fma(a2, x, p2); q2 = SimdMath.Fma(a2, y, q2);
             p3 = SimdMath.Fma(a3, x, p3); q3 = SimdMath.Fma(a3, y, q3);
+            if (state.Fused)
+            {
+                u0 = SimdMath.Fma(a0, z, u0); u1 = SimdMath.Fma(a1, z, u1);
+                u2 = SimdMath.Fma(a2, z, u2); u3 = SimdMath.Fma(a3, z, u3);
+            }
         }
 
         /// <summary>Stores a 4 x 2 block of results (columns j, j + 1 of 4 rows), flushed.</summary>
@@ -422,9 +520,20 @@ internal static unsafe class TiledPcrKernel
             SimdMath.Flushed(p3, limit).Store(o); SimdMath.Flushed(q3, limit).Store(o + L);
         }
 
-        private void Compose1x2<TRows>(T* self, TRows partner, T* output, int i, int j, Vector512<T> limit) where TRows : struct, IPartnerRows
+        /// <summary>Stores state rows i..i+3 when the state update is fused.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store4<TState>(TState state, int i, Vector512<T> u0, Vector512<T> u1, Vector512<T> u2, Vector512<T> u3)
+            where TState : struct, IStateUpdate
         {
-            Vector512<T> p = default, q = default;
+            if (!state.Fused) return;
+            state.Store(i, u0); state.Store(i + 1, u1); state.Store(i + 2, u2); state.Store(i + 3, u3);
+        }
+
+        private void Compose1x2<TRows, TState>(T* self, TRows partner, T* output, int i, int j, Vector512<T> limit, TState state)
+            where TRows : struct, IPartnerRows
+            where TState : struct, IStateUpdate
+        {
+            Vector512<T> p = default, q = default, u = state.Start(i);
             long rowStep = (long)width * L;
             T* row = self + i * rowStep;
             long column = j * L;
@@ -433,10 +542,12 @@ internal static unsafe class TiledPcrKernel
                 var a0 = Vector512.Load(row);
                 p = SimdMath.Fma(a0, partner.Load(column), p);
                 q = SimdMath.Fma(a0, partner.Load(column + L), q);
+                if (state.Fused) u = SimdMath.Fma(a0, state.Partner(k), u);
             }
             T* o = output + i * rowStep + j * L;
             SimdMath.Flushed(p, limit).Store(o);
             SimdMath.Flushed(q, limit).Store(o + L);
+            if (state.Fused) state.Store(i, u);
         }
 
         private void Compose1x1<TRows>(T* self, TRows partner, T* output, int i, int j, Vector512<T> limit) where TRows : struct, IPartnerRows
