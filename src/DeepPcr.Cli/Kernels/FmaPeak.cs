@@ -12,7 +12,7 @@ namespace DeepPcr.Cli.Kernels;
 public static class FmaPeak
 {
     /// <summary>Measured GFLOP/s over all cores (2 flops per FMA lane), or null without AVX2 FMA.</summary>
-    public static double? Measure(long iterations = 20_000_000)
+    public static double? Measure(long iterations = 5_000_000)
     {
         if (!Fma.IsSupported || !Avx.IsSupported) return null;
         return OnAllCores(Run, lanes: 8, iterations);
@@ -22,15 +22,18 @@ public static class FmaPeak
     /// As <see cref="Measure"/> with Vector512 (AVX-512) chains, or null where Vector512 is not accelerated: the
     /// peak of the widest vectors this CPU offers.
     /// </summary>
-    public static double? Measure512(long iterations = 20_000_000)
+    public static double? Measure512(long iterations = 5_000_000)
     {
         if (!Vector512.IsHardwareAccelerated) return null;
         return OnAllCores(Run512, lanes: 16, iterations);
     }
 
-    /// <summary>Trials of the peak measurement; the best counts, since a peak is what the cores can reach (a shared
-    /// virtual machine's neighbours took a third of it away in single trials).</summary>
-    public const int Trials = 5;
+    /// <summary>
+    /// Trials of the peak measurement, each about 5 ms; the best counts, since a peak is what the cores can reach: a
+    /// shared virtual machine's neighbours took up to half of it away in single trials, in bursts, and 5 trials of
+    /// 20 ms each missed the quiet moments that many short ones find.
+    /// </summary>
+    public const int Trials = 25;
 
     /// <summary>
     /// GFLOP/s of <paramref name="run"/> (8 FMA chains of <paramref name="lanes"/> float lanes per iteration) on every
