@@ -25,9 +25,7 @@ internal static unsafe class TiledLayout
             T* tile = tiled + t * entries * lanes, source = rowMajor + t * lanes * entries;
             for (int e = 0; e < blocked; e += lanes)
             {
-                for (int i = 0; i < lanes; i++) square[i] = Vector512.Load(source + i * entries + e);
-                Transpose(square, swaps);
-                for (int i = 0; i < lanes; i++) square[i].Store(tile + (e + i) * lanes);
+                CopyTransposed(source + e, entries, tile + e * lanes, lanes, square, swaps);
             }
             for (int lane = 0; lane < lanes; lane++)
             {
@@ -61,9 +59,7 @@ internal static unsafe class TiledLayout
             T* tile = tiled + t * entries * lanes, target = rowMajor + t * lanes * entries;
             for (int e = 0; e < blocked; e += lanes)
             {
-                for (int i = 0; i < lanes; i++) square[i] = Vector512.Load(tile + (e + i) * lanes);
-                Transpose(square, swaps);
-                for (int i = 0; i < lanes; i++) square[i].Store(target + i * entries + e);
+                CopyTransposed(tile + e * lanes, lanes, target + e, entries, square, swaps);
             }
             for (int lane = 0; lane < lanes; lane++)
             {
@@ -81,6 +77,19 @@ internal static unsafe class TiledLayout
     /// <summary>True when <see cref="Transpose{T}"/> runs for T: float32 and float64 with AVX-512.</summary>
     private static bool Transposes<T>() where T : unmanaged =>
         Avx512F.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+
+    /// <summary>
+    /// Writes the transpose of the T x T block whose rows start at <paramref name="source"/> + i
+    /// <paramref name="sourceStride"/> to rows starting at <paramref name="target"/> + i <paramref name="targetStride"/>.
+    /// </summary>
+    private static void CopyTransposed<T>(T* source, long sourceStride, T* target, long targetStride, Vector512<T>* square, Vector512<T>* swaps)
+        where T : unmanaged
+    {
+        int lanes = Vector512<T>.Count;
+        for (int i = 0; i < lanes; i++) square[i] = Vector512.Load(source + i * sourceStride);
+        Transpose(square, swaps);
+        for (int i = 0; i < lanes; i++) square[i].Store(target + i * targetStride);
+    }
 
     /// <summary>Swap stages of a transpose: log2 T (at most 4).</summary>
     private const int Stages = 4;
