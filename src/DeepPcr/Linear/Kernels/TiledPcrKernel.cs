@@ -240,7 +240,7 @@ internal static unsafe class TiledPcrKernel
             for (long t = from; t < to; t++)
             {
                 long first = t * L;
-                T* self = a + t * block * L, cTile = c + t * width * L, cOut = cNext + t * width * L;
+                T* self = a + t * block * L, composed = aNext + t * block * L, cTile = c + t * width * L, cOut = cNext + t * width * L;
                 bool apply = first + L > back, compose = first + L > 2 * back;
                 // Blocks: tiles with rows at or past 2sB in vectors; the lanes below 2sB of the tile holding row 2sB
                 // get values that no later round reads. States: tiles with rows at or past sB in vectors, in the
@@ -254,12 +254,12 @@ internal static unsafe class TiledPcrKernel
                 {
                     if (r == 0)
                     {
-                        ComposeTile(self, new AlignedRows(highBlocks), aNext + t * block * L, cutoff,
+                        ComposeTile(self, new AlignedRows(highBlocks), composed, cutoff,
                             new StateUpdate<AlignedRows>(cTile, cOut, new AlignedRows(highStates), normal));
                     }
                     else
                     {
-                        ComposeTile(self, new ShiftedRows(lowBlocks, highBlocks, index), aNext + t * block * L, cutoff,
+                        ComposeTile(self, new ShiftedRows(lowBlocks, highBlocks, index), composed, cutoff,
                             new StateUpdate<ShiftedRows>(cTile, cOut, new ShiftedRows(lowStates, highStates, index), normal));
                     }
                 }
@@ -267,8 +267,8 @@ internal static unsafe class TiledPcrKernel
                 {
                     if (apply && r == 0) ApplyTile(self, new AlignedRows(highStates), cTile, cOut, normal);
                     else if (apply) ApplyTile(self, new ShiftedRows(lowStates, highStates, index), cTile, cOut, normal);
-                    if (compose && r == 0) ComposeTile(self, new AlignedRows(highBlocks), aNext + t * block * L, cutoff, default(NoStateUpdate));
-                    else if (compose) ComposeTile(self, new ShiftedRows(lowBlocks, highBlocks, index), aNext + t * block * L, cutoff, default(NoStateUpdate));
+                    if (compose && r == 0) ComposeTile(self, new AlignedRows(highBlocks), composed, cutoff, default(NoStateUpdate));
+                    else if (compose) ComposeTile(self, new ShiftedRows(lowBlocks, highBlocks, index), composed, cutoff, default(NoStateUpdate));
                 }
                 if (!apply)
                 {
