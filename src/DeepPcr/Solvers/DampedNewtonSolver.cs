@@ -29,9 +29,12 @@ namespace DeepPcr.Solvers;
 /// times and damping otherwise reached the limit 2L = 512 unconverged at gains 1.5 and 3, in float32 and float64,
 /// where Newton needs 21–31 and 109–148 iterations; damping a non-finite trial instead of cutting it also reached
 /// the limit at gain 3 in float32. The runaway bound keeps accepted residuals an order below the growth alarm:
-/// at gain 3 in float32 this method then converges in 117 iterations (seed 1) where DeepPCR's alarm fires and its
-/// windowed retry runs, and in float64 it needs 135 against DeepPCR's 148 (seeds 2 and 3: 151 against 109, 143
-/// against 146; bounds of 1e2 and 10 did worse on average). With the safeguards off only overflow cuts.
+/// at gain 3 (L = 256, w = 4, seeds 1-8, docs/results/solvers/damped.txt) this method converges in float32 on every
+/// seed, where DeepPCR's alarm fires and its windowed retry runs (1,175 iterations in all against 1,289), and in
+/// float64 it needs 1,068 against DeepPCR's 1,180 (more on 3 of the 8 seeds). In development runs bounds of 1e2 and
+/// 10 did worse on average, a bound at the alarm's level (1e4) let the alarm fire within 2 iterations on most
+/// seeds, and giving the rows past the cut their Picard values f_l(z_{l-1}) instead of keeping them helped in
+/// float32 but not in float64. With the safeguards off only overflow cuts.
 /// So on smooth bounded chains the method is Newton with overflow handling; the Levenberg–Marquardt steps serve
 /// steps whose evaluation overflows (forced on a contractive chain, they converge in 13 trials where Newton needs 4).</para>
 /// <para>Cost: each trial (accepted or not) counts as an iteration: one batched evaluation, plus the bidiagonal
