@@ -15,23 +15,8 @@ internal static unsafe class TiledLayout
     public static void FromRows<T>(T* rowMajor, T* tiled, long rows, int entries) where T : unmanaged
     {
         int lanes = TiledPcrKernel.Lanes<T>();
-        long padded = TiledPcrKernel.Tiles<T>(rows) * lanes, whole = Transposes<T>() ? rows / lanes : 0;
-        int blocked = entries / lanes * lanes;
-        var square = stackalloc Vector512<T>[Vector512<T>.Count];
-        var swaps = stackalloc Vector512<T>[2 * Stages];
-        SwapIndices(swaps);
-        for (long t = 0; t < whole; t++)
-        {
-            T* tile = tiled + t * entries * lanes, source = rowMajor + t * lanes * entries;
-            for (int e = 0; e < blocked; e += lanes)
-            {
-                CopyTransposed(source + e, entries, tile + e * lanes, lanes, square, swaps);
-            }
-            for (int lane = 0; lane < lanes; lane++)
-            {
-                for (int e = blocked; e < entries; e++) tile[e * lanes + lane] = source[lane * entries + e];
-            }
-        }
+        long padded = TiledPcrKernel.Tiles<T>(rows) * lanes, whole = WholeTiles<T>(rows);
+        CopyWholeTiles(rowMajor, tiled, whole, entries, toTiled: true);
         for (long n = whole * lanes; n < rows; n++)
         {
             T* target = tiled + n / lanes * entries * lanes + n % lanes;
@@ -49,28 +34,46 @@ internal static unsafe class TiledLayout
     public static void ToRows<T>(T* tiled, T* rowMajor, long rows, int entries) where T : unmanaged
     {
         int lanes = TiledPcrKernel.Lanes<T>();
-        long whole = Transposes<T>() ? rows / lanes : 0;
+        long whole = WholeTiles<T>(rows);
+        CopyWholeTiles(rowMajor, tiled, whole, entries, toTiled: false);
+        for (long n = whole * lanes; n < rows; n++)
+        {
+            T* source = tiled + n / lanes * entries * lanes + n % lanes;
+            T* target = rowMajor + n * entries;
+            for (int e = 0; e < entries; e++) target[e] = source[e * lanes];
+        }
+    }
+
+    /// <summary>The tiles that <see cref="CopyWholeTiles{T}"/> copies: every full tile where block transposes run, else none.</summary>
+    private static long WholeTiles<T>(long rows) where T : unmanaged => Transposes<T>() ? rows / TiledPcrKernel.Lanes<T>() : 0;
+
+    /// <summary>
+    /// Copies the first <paramref name="whole"/> tiles between the row-major and the tiled layout, in the direction
+    /// <paramref name="toTiled"/> says: entries in runs of T by block transposes, the last E mod T entry by entry.
+    /// </summary>
+    private static void CopyWholeTiles<T>(T* rowMajor, T* tiled, long whole, int entries, bool toTiled) where T : unmanaged
+    {
+        int lanes = TiledPcrKernel.Lanes<T>();
         int blocked = entries / lanes * lanes;
         var square = stackalloc Vector512<T>[Vector512<T>.Count];
         var swaps = stackalloc Vector512<T>[2 * Stages];
         SwapIndices(swaps);
         for (long t = 0; t < whole; t++)
         {
-            T* tile = tiled + t * entries * lanes, target = rowMajor + t * lanes * entries;
+            T* tile = tiled + t * entries * lanes, rows = rowMajor + t * lanes * entries;
             for (int e = 0; e < blocked; e += lanes)
             {
-                CopyTransposed(tile + e * lanes, lanes, target + e, entries, square, swaps);
+                if (toTiled) CopyTransposed(rows + e, entries, tile + e * lanes, lanes, square, swaps);
+                else CopyTransposed(tile + e * lanes, lanes, rows + e, entries, square, swaps);
             }
             for (int lane = 0; lane < lanes; lane++)
             {
-                for (int e = blocked; e < entries; e++) target[lane * entries + e] = tile[e * lanes + lane];
+                for (int e = blocked; e < entries; e++)
+                {
+                    if (toTiled) tile[e * lanes + lane] = rows[lane * entries + e];
+                    else rows[lane * entries + e] = tile[e * lanes + lane];
+                }
             }
-        }
-        for (long n = whole * lanes; n < rows; n++)
-        {
-            T* source = tiled + n / lanes * entries * lanes + n % lanes;
-            T* target = rowMajor + n * entries;
-            for (int e = 0; e < entries; e++) target[e] = source[e * lanes];
         }
     }
 
