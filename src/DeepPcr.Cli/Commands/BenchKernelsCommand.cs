@@ -13,9 +13,11 @@ public static class BenchKernelsCommand
     {
         var repeats = new Option<int>("--repeats") { Description = "Timed repetitions per case.", DefaultValueFactory = _ => 7 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var peakOnlyOption = new Option<bool>("--peak-only") { Description = "Measure and print only the FMA peak (the first line, or the JSON without rows)." };
         var command = new Command("kernels", "GFLOP/s of one PCR round and of whole PCR solves (float32, 8x8 dense, diagonal and scalar blocks, L*B = 4096 and 16384; dense at B = 4 and 16 for each) on the host kernels and on TorchSharp ops, with the measured and theoretical FMA peak, and whole dense solves at L = 1024, B = 1 by width (4 to 64).");
         command.Options.Add(repeats);
         command.Options.Add(json);
+        command.Options.Add(peakOnlyOption);
         command.SetAction(parsed => CommandRunner.Run(() =>
         {
             var report = Provenance.Envelope("float32", "host kernel: its own threads; torch ops: best of 1 and 2", args);
@@ -23,18 +25,22 @@ public static class BenchKernelsCommand
             report["fma_peak_theoretical_gflops"] = FmaPeak.Theoretical();
             report["fma_peak_measured_512_gflops"] = FmaPeak.Measure512();
             report["fma_peak_theoretical_512_gflops"] = FmaPeak.Theoretical(lanes: 16);
+            bool peakOnly = parsed.GetValue(peakOnlyOption);
             var rows = new JsonArray();
-            foreach (string structure in new[] { "dense", "diagonal", "scalar" })
-            foreach (var (length, batch) in structure == "dense" ? DenseShapes : OtherShapes)
+            var widthRows = new JsonArray();
+            if (!peakOnly)
             {
-                rows.Add(PcrThroughput.Measure(structure, length, batch, 8, parsed.GetValue(repeats)));
+                foreach (string structure in new[] { "dense", "diagonal", "scalar" })
+                foreach (var (length, batch) in structure == "dense" ? DenseShapes : OtherShapes)
+                {
+                    rows.Add(PcrThroughput.Measure(structure, length, batch, 8, parsed.GetValue(repeats)));
+                }
+                foreach (int width in WidthScan)
+                {
+                    widthRows.Add(PcrWidthScan.Measure(1024, 1, width, parsed.GetValue(repeats)));
+                }
             }
             report["rows"] = rows;
-            var widthRows = new JsonArray();
-            foreach (int width in WidthScan)
-            {
-                widthRows.Add(PcrWidthScan.Measure(1024, 1, width, parsed.GetValue(repeats)));
-            }
             report["width_rows"] = widthRows;
             if (parsed.GetValue(json))
             {
@@ -42,6 +48,7 @@ public static class BenchKernelsCommand
                 return 0;
             }
             Console.WriteLine($"FMA peak (float32, all {Environment.ProcessorCount} cores, best of {FmaPeak.Trials} trials): measured {(double?)report["fma_peak_measured_gflops"]:0.0} GFLOP/s with Vector256 (theoretical {(double?)report["fma_peak_theoretical_gflops"]:0.0} at the nominal clock), {(double?)report["fma_peak_measured_512_gflops"]:0.0} GFLOP/s with Vector512 (theoretical {(double?)report["fma_peak_theoretical_512_gflops"]:0.0})");
+            if (peakOnly) return 0;
             double? peak256 = (double?)report["fma_peak_measured_gflops"], peak512 = (double?)report["fma_peak_measured_512_gflops"];
             double? peak = peak512 is null ? peak256 : Math.Max(peak512.Value, peak256 ?? 0);
             PrintRounds("One round (s = 1), row-major kernel (Vector256):", rows, "host_round", peak256, peak);

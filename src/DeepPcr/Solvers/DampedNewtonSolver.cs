@@ -32,7 +32,7 @@ namespace DeepPcr.Solvers;
 /// at gain 3 (L = 256, w = 4, seeds 1-8, docs/results/solvers/damped.txt) this method converges in float32 on every
 /// seed, where DeepPCR's alarm fires and its windowed retry runs (1,175 iterations in all against 1,289), and in
 /// float64 it needs 1,068 against DeepPCR's 1,180 (more on 3 of the 8 seeds). In development runs bounds of 1e2 and
-/// 10 did worse on average, a bound at the alarm's level (1e4) let the alarm fire within 2 iterations on most
+/// 10 did worse on average, a bound at the alarm's level (1e4) let the alarm fire at the start on most
 /// seeds, and giving the rows past the cut their Picard values f_l(z_{l-1}) instead of keeping them helped in
 /// float32 but not in float64. With the safeguards off only overflow cuts.
 /// So on smooth bounded chains the method is Newton with overflow handling; the Levenberg–Marquardt steps serve
