@@ -1,4 +1,5 @@
 using DeepPcr.Gpu.Engine;
+using DeepPcr.Solvers;
 using DeepPcr.Gpu.Model;
 using DeepPcr.Gpu.Reference;
 
@@ -19,7 +20,7 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
         var options = Problems.Path(path);
         var (model, problem) = Problems.Make(layers, width, batch);
         using var ws = new ChainWorkspace(fixture.Device, model, problem);
-        Assert.Equal(GpuTermination.Converged, NewtonForward.Run(ws, options).Termination);
+        Assert.Equal(Termination.Converged, NewtonForward.Run(ws, options).Termination);
         var reversed = AdjointBackward.Run(ws, ws.States.View, options);
 
         var reference = HostReference.Backward(model, problem.Input, HostReference.Forward(model, problem.Input), problem.Cotangent);
@@ -38,7 +39,7 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
     {
         var (model, problem) = Problems.Make(layers, width, batch, seed: 3, gain: 0.9, activation: activation);
         using var ws = new ChainWorkspace(fixture.Device, model, problem);
-        Assert.Equal(GpuTermination.Converged, NewtonForward.Run(ws, EngineOptions.Default).Termination);
+        Assert.Equal(Termination.Converged, NewtonForward.Run(ws, EngineOptions.Default).Termination);
         var states = HostReference.Forward(model, problem.Input);
         Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(ws.States.View), states), 0, 1e-5);
         AdjointBackward.Run(ws, ws.States.View, EngineOptions.Default);
@@ -56,7 +57,7 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
         var options = Problems.Path("tiled");
         var (model, problem) = Problems.Make(layers, width, batch);
         using var ws = new ChainWorkspace(fixture.Device, model, problem);
-        Assert.Equal(GpuTermination.Converged, NewtonForward.Run(ws, options).Termination);
+        Assert.Equal(Termination.Converged, NewtonForward.Run(ws, options).Termination);
         var states = HostReference.Forward(model, problem.Input);
         Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(ws.States.View), states), 0, 1e-5);
         AdjointBackward.Run(ws, ws.States.View, options);

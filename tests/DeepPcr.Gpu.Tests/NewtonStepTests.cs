@@ -27,12 +27,11 @@ public sealed class NewtonStepTests(CpuDeviceFixture fixture)
         var (model, problem) = Problems.Make(layers, width, batch, seed: 31);
         using var ws = new ChainWorkspace(fixture.Device, model, problem);
         var options = Problems.Path(path);
-        var host = new int[2];
         var z = new double[layers * batch * width];
         ws.States.MemSetToZero();
         for (int step = 0; step < 2; step++)
         {
-            NewtonForward.CorrectionStep(ws, options, host);
+            FusedIteration.Correction(ws, options);
             z = HostNewtonStep(model, problem.Input, z);
             Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(ws.Next.View), z), 0, 1e-5);
             ws.Write(ws.States.View, Array.ConvertAll(z, v => (float)v));
