@@ -29,6 +29,27 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
         Assert.InRange(ErrorMeasure.PooledRelative(lambda, reference.StateGradients), 0, 1e-4);
     }
 
+    /// <summary>
+    /// (L, w, B) = (1025, 3, 2) on every backward path and (17, 16, 4) on the tiled one, at states from the one-group
+    /// forward pass (the backward pass is one PCR solve whichever path found them).
+    /// </summary>
+    [Theory]
+    [InlineData("one-group", 1025, 3, 2)]
+    [InlineData("per-entry", 1025, 3, 2)]
+    [InlineData("tiled", 1025, 3, 2)]
+    [InlineData("tiled", 17, 16, 4)]
+    public void GradientsAtLargerSizes(string path, int layers, int width, int batch)
+    {
+        var (model, problem) = Problems.Make(layers, width, batch);
+        using var ws = new ChainWorkspace(fixture.Device, model, problem);
+        Assert.Equal(Termination.Converged, NewtonForward.Run(ws, Problems.Path("one-group")).Termination);
+        var reversed = AdjointBackward.Run(ws, ws.States.View, Problems.Path(path));
+
+        var reference = HostReference.Backward(model, problem.Input, HostReference.Forward(model, problem.Input), problem.Cotangent);
+        Assert.InRange(DeviceGradients.Read(ws).MaxRelativeError(reference), 0, 1e-4);
+        Assert.InRange(ErrorMeasure.PooledRelative(Reverse(ws.Read(reversed), layers, batch * width), reference.StateGradients), 0, 1e-4);
+    }
+
     /// <summary>ReLU and identity chains: forward and backward agree with the reference too.</summary>
     [Theory]
     [InlineData(MlpActivation.Relu, 5, 3, 2)]

@@ -36,13 +36,14 @@ public sealed class ForwardTests(CpuDeviceFixture fixture)
 
     /// <summary>
     /// (L, w, B) = (1025, 3, 2) on every path and (17, 16, 4) on the tiled one: past the tiny grid, where PCR runs
-    /// eleven rounds and the one-group kernels stride over many values per thread.
+    /// eleven rounds and the one-group kernels stride over many values per thread. The tiled mapping's whole solve at
+    /// L = 1025 takes about two minutes on the CPU emulator (a group per block row and round), so at that size it is
+    /// checked step by step instead (NewtonStepTests, PcrKernelTests, BackwardTests).
     /// </summary>
     [Theory]
     [InlineData("device-loop", 1025, 3, 2)]
     [InlineData("one-group", 1025, 3, 2)]
     [InlineData("per-entry", 1025, 3, 2)]
-    [InlineData("tiled", 1025, 3, 2)]
     [InlineData("tiled", 17, 16, 4)]
     public void ConvergesAtLargerSizes(string path, int layers, int width, int batch) => ConvergesToTheSequentialStates(path, layers, width, batch);
 

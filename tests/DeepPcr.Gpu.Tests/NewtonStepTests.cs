@@ -22,6 +22,8 @@ public sealed class NewtonStepTests(CpuDeviceFixture fixture)
     [InlineData("per-entry", 5, 8, 1)]
     [InlineData("per-entry", 16, 3, 2)]
     [InlineData("tiled", 5, 8, 2)]
+    [InlineData("tiled", 1025, 3, 2)]
+    [InlineData("tiled", 17, 16, 4)]
     public void TwoStepsMatchTheHostNewtonSteps(string path, int layers, int width, int batch)
     {
         var (model, problem) = Problems.Make(layers, width, batch, seed: 31);
