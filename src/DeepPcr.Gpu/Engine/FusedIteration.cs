@@ -31,7 +31,7 @@ public readonly record struct IterationMeasure(double Ratio, double Residual, do
 /// residual is not finite, the same iterate is recomputed in the DEER form (c_k = f_k(z_k) - J_k z_k, z_0 folded in),
 /// which never reads z_{k+1} and so recovers where z + d would stay NaN.
 /// </summary>
-public static class FusedIteration
+internal static class FusedIteration
 {
     /// <summary>The correction form of the iteration from <see cref="ChainWorkspace.States"/>.</summary>
     /// <param name="ws">The workspace.</param>
@@ -39,8 +39,6 @@ public static class FusedIteration
     /// <returns>The measure of the iterate.</returns>
     public static IterationMeasure Correction(ChainWorkspace ws, EngineOptions options)
     {
-        ArgumentNullException.ThrowIfNull(ws);
-        ArgumentNullException.ThrowIfNull(options);
         var k = ws.Device.Kernels;
         var stream = ws.Device.Stream;
         var d = ws.Dims;
@@ -62,8 +60,6 @@ public static class FusedIteration
     /// <returns>The measure of the iterate.</returns>
     public static IterationMeasure Deer(ChainWorkspace ws, EngineOptions options)
     {
-        ArgumentNullException.ThrowIfNull(ws);
-        ArgumentNullException.ThrowIfNull(options);
         var k = ws.Device.Kernels;
         var stream = ws.Device.Stream;
         var d = ws.Dims;
