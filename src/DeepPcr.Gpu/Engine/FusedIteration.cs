@@ -9,7 +9,7 @@ namespace DeepPcr.Gpu.Engine;
 /// <param name="Residual">max |f(z) - z|.</param>
 /// <param name="Update">max |next - z|: the stopping rule's error estimate of z.</param>
 /// <param name="Rounds">The PCR rounds of the linear solve, as the code that ran them counted them.</param>
-public readonly record struct IterationMeasure(double Ratio, double Residual, double Update, int Rounds)
+internal readonly record struct IterationMeasure(double Ratio, double Residual, double Update, int Rounds)
 {
     /// <summary>False when the ratio or the residual is not finite (the correction form then gives way to the DEER form).</summary>
     public bool Finite => double.IsFinite(Ratio) && double.IsFinite(Residual);
