@@ -13,9 +13,14 @@ public static class FallbackPolicy
     /// <param name="run">The run.</param>
     public static string? FallbackReason(this Safeguards policy, NewtonRun run)
     {
-        ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(run);
-        return run.Alarm
-            ?? (run.Termination == Termination.IterationLimit && policy.Enabled ? $"no convergence within {run.Iterations} iterations" : null);
+        return policy.FallbackReason(run.Alarm, run.Termination, run.Iterations);
+    }
+
+    /// <summary>As for a run, from its alarm, termination and iterations (for runs made of several windows).</summary>
+    public static string? FallbackReason(this Safeguards policy, string? alarm, Termination termination, int iterations)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return alarm ?? (termination == Termination.IterationLimit && policy.Enabled ? $"no convergence within {iterations} iterations" : null);
     }
 }
