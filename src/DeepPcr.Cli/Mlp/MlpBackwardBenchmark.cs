@@ -36,10 +36,10 @@ public static class MlpBackwardBenchmark
         var leaves = new List<Tensor> { x };
         leaves.AddRange(layered.WeightsTransposed);
         leaves.AddRange(layered.Biases);
-        var fused = new FusedMlpLoop(chain);
-        var fusedStates = new float[(point.Layers + 1) * point.Batch * point.Width];
+        var fused = new FusedMlpLoop<float>(chain);
+        var fusedTape = fused.NewTape(point.Batch);
         float[] fusedCotangent = cotangent.to_type(ScalarType.Float32).data<float>().ToArray();
-        fused.ForwardKeepingStates(input.to_type(ScalarType.Float32).data<float>().ToArray(), fusedStates);
+        fused.Forward(input.to_type(ScalarType.Float32).data<float>().ToArray(), fusedTape);
         var gradW = new float[point.Layers * point.Width * point.Width];
         var gradB = new float[point.Layers * point.Width];
         var gradX = new float[point.Batch * point.Width];
@@ -51,7 +51,7 @@ public static class MlpBackwardBenchmark
             cases.Add(new($"torch_forward_graph_{threads}t", () => TorchForwardGraph(layered, x, cotangent), threads));
             cases.Add(new($"deeppcr_{threads}t", () => DeepPcrBackward(chain, input, states, cotangent), threads));
         }
-        cases.Add(new("fused_sequential", () => fused.Backward(fusedStates, fusedCotangent, gradW, gradB, gradX)));
+        cases.Add(new("fused_sequential", () => fused.Backward(fusedTape, fusedCotangent, gradW, gradB, gradX)));
         var timings = Harness.Measure(cases, warmup: 1, repeats: point.Repeats);
         double Median(string label) => timings.Single(t => t.Label == label).MedianMs;
         double torchMs = new[] { 1, 2 }.Min(t => Median($"torch_forward_backward_{t}t") - Median($"torch_forward_graph_{t}t"));

@@ -29,9 +29,9 @@ public static class MlpForwardBenchmark
         double error = MaxRelError(solution.States, reference);
 
         using var layered = new LayerByLayerMlp(chain);
-        var fused = new FusedMlpLoop(chain);
+        var fused = new FusedMlpLoop<float>(chain);
         float[] fusedInput = input.to_type(ScalarType.Float32).data<float>().ToArray();
-        float[] fusedOutput = new float[fusedInput.Length];
+        var fusedTape = fused.NewTape(point.Batch);
 
         // Only a run that converged without a fallback is a DeepPCR timing (DESIGN.md section 4).
         bool timeDeepPcr = solution.Fallback == "none" && solution.Termination == Termination.Converged;
@@ -39,7 +39,7 @@ public static class MlpForwardBenchmark
         {
             new("torch_sequential_1t", () => TorchForward(layered, input), Threads: 1),
             new("torch_sequential_2t", () => TorchForward(layered, input), Threads: 2),
-            new("fused_sequential", () => fused.Forward(fusedInput, fusedOutput)),
+            new("fused_sequential", () => fused.Forward(fusedInput, fusedTape)),
         };
         if (timeDeepPcr)
         {
