@@ -18,7 +18,7 @@ public static class MlpExperiment
     }
 
     /// <summary>How the experiment sets threads, for the envelope.</summary>
-    public const string Threads = "torch sequential and deeppcr: best of 1 and 2 intra-op threads; fused C# loop: 1 thread";
+    public const string Threads = "every threaded column timed on 1 thread and on every core, the count bounding TorchSharp and the host kernels alike; the best is reported with <label>_threads; fused_sequential_1t_ms and the C reference: 1 thread";
 
     /// <summary>One point without the envelope: `layers`, `width`, `batch`, settings, `forward` and `backward`.</summary>
     public static JsonObject RunPoint(MlpPoint point)
