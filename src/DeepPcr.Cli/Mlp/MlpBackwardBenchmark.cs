@@ -22,8 +22,7 @@ public static class MlpBackwardBenchmark
     public static JsonObject Run(MlpPoint point, MlpChain chain, Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        var cotangent = torch.randn(new long[] { point.Batch, point.Width }, dtype: ScalarType.Float64, generator: new Generator((ulong)point.Seed + 2))
-            .to_type(point.Dtype);
+        var cotangent = Cotangent(point);
         var reference = AutogradGradients(chain.To(ScalarType.Float64), input.to_type(ScalarType.Float64), cotangent.to_type(ScalarType.Float64));
 
         ChainSolution forward;
@@ -67,6 +66,10 @@ public static class MlpBackwardBenchmark
         report["speedup_vs_fused_sequential"] = fusedMs / deepPcrMs;
         return report;
     }
+
+    /// <summary>The point's seeded cotangent g (B, w) (seed + 2), in the point's dtype.</summary>
+    public static Tensor Cotangent(MlpPoint point) =>
+        torch.randn(new long[] { point.Batch, point.Width }, dtype: ScalarType.Float64, generator: new Generator((ulong)point.Seed + 2)).to_type(point.Dtype);
 
     /// <summary>[input (B, w), weights (L, w, w), biases (L, w)] gradients of sum(z_L * g) by autograd, sequentially.</summary>
     private static Tensor[] AutogradGradients(MlpChain chain, Tensor input, Tensor cotangent)
