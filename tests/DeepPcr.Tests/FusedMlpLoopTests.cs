@@ -64,7 +64,10 @@ public class FusedMlpLoopTests
         var chain = MlpChain.Random(64, 8, 0.9, Activation.Tanh, ScalarType.Float64, seed: 2);
         Assert.True(64L * 64 * 8 * 16 >= FusedMlpLoop<double>.MinParallelWork);
         using var limit = HostThreads.Use(threads);
-        AssertMatches(new FusedMlpLoop<double>(chain), chain, batch: 64, seed: 9);
+        var fused = new FusedMlpLoop<double>(chain);
+        Assert.Equal(Math.Min(threads, HostThreads.Cores), fused.ThreadsFor(64));
+        Assert.Equal(1, fused.ThreadsFor(1));
+        AssertMatches(fused, chain, batch: 64, seed: 9);
     }
 
     [Fact]

@@ -44,14 +44,22 @@ public sealed class SequentialBaselines
         reference?.Forward();
     }
 
-    /// <summary>The fused loop once per thread count, and the C reference (one thread) where present.</summary>
+    /// <summary>The fused loop once per thread count it would really run on at this size (one thread only where it does
+    /// not split the batch), and the C reference (one thread) where present.</summary>
     public IEnumerable<BenchCase> Cases()
     {
-        foreach (var c in ThreadedCases.For(Fused, backward ? () => fused.Backward(tape, cotangent, gradW, gradB, gradX) : () => fused.Forward(input, tape)))
+        var counts = ThreadedCases.Counts.Where(t => t == 1 || ThreadsUnder(t) == t);
+        foreach (var c in ThreadedCases.For(Fused, backward ? () => fused.Backward(tape, cotangent, gradW, gradB, gradX) : () => fused.Forward(input, tape), counts))
         {
             yield return c;
         }
         if (reference is not null) yield return new BenchCase(C, backward ? reference.Backward : reference.Forward, Threads: 1);
+    }
+
+    private int ThreadsUnder(int limit)
+    {
+        using var scope = DeepPcr.Linear.HostThreads.Use(limit);
+        return fused.ThreadsFor(tape.Batch);
     }
 
     /// <summary>The fused loop's best median (for the speed-ups) and its thread count.</summary>

@@ -53,6 +53,8 @@ public static class ResNetTraining
         report["train_samples"] = data.TrainInputs.shape[0];
         report["test_samples"] = data.TestInputs.shape[0];
         double? sequential = runs.FirstOrDefault(r => r.Name == "sequential") is { } s ? MedianEpochMs(s) : null;
+        double? sequentialHost = runs.FirstOrDefault(r => r.Name == "sequential-host") is { } h ? MedianEpochMs(h) : null;
+        var fastest = runs.Where(r => ResNetTrainingOptions.SequentialSolvers.Contains(r.Name)).MinBy(MedianEpochMs);
         foreach (var run in runs)
         {
             double median = MedianEpochMs(run);
@@ -66,6 +68,9 @@ public static class ResNetTraining
                 ["iterations_per_epoch"] = new JsonArray(run.Epochs.Select(e => (JsonNode)e.MeanIterations).ToArray()),
                 ["fallbacks"] = run.Epochs.Sum(e => e.Fallbacks),
                 ["speedup_vs_sequential"] = sequential is double q ? q / median : null,
+                ["speedup_vs_sequential_host"] = sequentialHost is double qh ? qh / median : null,
+                ["fastest_sequential"] = fastest?.Name,
+                ["speedup_vs_fastest_sequential"] = fastest is null ? null : MedianEpochMs(fastest) / median,
             };
         }
         return report;

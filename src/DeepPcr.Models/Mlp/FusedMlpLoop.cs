@@ -157,12 +157,18 @@ public sealed unsafe partial class FusedMlpLoop<T> where T : unmanaged, IFloatin
         }
     }
 
-    /// <summary>The parts a pass over B samples is split into: 1 below <see cref="MinParallelWork"/>, else the host threads.</summary>
-    private int PartsFor(int batch)
+    /// <summary>
+    /// The threads a pass over <paramref name="batch"/> samples runs on under the current
+    /// <see cref="DeepPcr.Linear.HostThreads.Limit"/>: 1 below <see cref="MinParallelWork"/> or for one sample, else
+    /// the limit (at most B: a share per thread).
+    /// </summary>
+    public int ThreadsFor(int batch)
     {
         long work = (long)Layers * batch * Width * (Width + 8);
-        return batch < 2 || work < MinParallelWork ? 1 : HostTeam.Parts;
+        return batch < 2 || work < MinParallelWork ? 1 : Math.Min(batch, HostTeam.Parts);
     }
+
+    private int PartsFor(int batch) => ThreadsFor(batch) == 1 ? 1 : HostTeam.Parts;
 
     private static void Run<TJob>(TJob job, int parts) where TJob : ITeamJob
     {
