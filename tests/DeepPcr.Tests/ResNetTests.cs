@@ -43,8 +43,8 @@ public class ResNetTests
             scale = Math.Max(scale, Recurrences.MaxAbs(a[i]));
         }
         Assert.InRange(delta / scale, 0.0, 1e-8);
-        Assert.Equal("deeppcr", parallel.LastSolution!.Method);
-        Assert.Equal("none", parallel.LastSolution.Fallback);
+        Assert.Equal("deeppcr", parallel.LastSolution!.MethodName);
+        Assert.Equal("none", parallel.LastSolution.FallbackName);
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public class ResNetTests
         var b = host.parameters().Select(p => p.grad!).ToArray();
         double delta = a.Zip(b).Max(p => Recurrences.MaxAbsDiff(p.First, p.Second)), scale = a.Max(Recurrences.MaxAbs);
         Assert.InRange(delta / scale, 0.0, 1e-8);
-        Assert.Equal("sequential", host.LastSolution!.Method);
+        Assert.Equal("sequential", host.LastSolution!.MethodName);
         Assert.Equal(0, host.LastSolution.Iterations);
     }
 

@@ -34,7 +34,7 @@ public static class MlpForwardBenchmark
         var baselines = new SequentialBaselines(chain, input, cotangent: null);
 
         // Only a run that converged without a fallback is a DeepPCR timing (DESIGN.md section 4).
-        bool timeDeepPcr = solution.Fallback == "none" && solution.Termination == Termination.Converged;
+        bool timeDeepPcr = solution.Fallback == Fallback.None && solution.Termination == Termination.Converged;
         var cases = new List<BenchCase>(ThreadedCases.For("torch_sequential", () => TorchForward(layered, input)));
         cases.AddRange(baselines.Cases());
         if (timeDeepPcr) cases.AddRange(ThreadedCases.For("deeppcr", () => SolveOnce(solver, chain, input)));
@@ -45,11 +45,12 @@ public static class MlpForwardBenchmark
 
         var report = new JsonObject
         {
-            ["method"] = solution.Method,
+            ["method"] = solution.MethodName,
+            ["engine"] = solution.EngineName,
             ["iterations"] = solution.Iterations,
             ["pcr_rounds"] = solution.PcrRounds,
             ["termination"] = Names.Of(solution.Termination),
-            ["fallback"] = solution.Fallback,
+            ["fallback"] = solution.FallbackName,
             ["max_rel_error"] = error,
             ["error_estimate"] = solution.FinalErrorEstimate,
             ["deeppcr_ms"] = deepPcr?.Ms,
@@ -60,7 +61,7 @@ public static class MlpForwardBenchmark
         baselines.Report(report, timings, [reference]);
         report["speedup_vs_torch_sequential"] = torchMs / deepPcr?.Ms;
         report["speedup_vs_fused_sequential"] = fusedMs / deepPcr?.Ms;
-        report["note"] = timeDeepPcr ? null : $"DeepPCR did not converge on its own ({Names.Of(solution.Termination)}, fallback {solution.Fallback}: {solution.FallbackReason}); no DeepPCR time is reported";
+        report["note"] = timeDeepPcr ? null : $"DeepPCR did not converge on its own ({Names.Of(solution.Termination)}, fallback {solution.FallbackName}: {solution.FallbackReason}); no DeepPCR time is reported";
         return report;
     }
 
@@ -78,7 +79,7 @@ public static class MlpForwardBenchmark
     {
         using var scope = torch.NewDisposeScope();
         var solution = solver.Solve(chain, input);
-        if (solution.Fallback != "none")
+        if (solution.Fallback != Fallback.None)
         {
             throw new InvalidOperationException("A timed DeepPCR run fell back; it would not be a DeepPCR timing.");
         }
