@@ -26,7 +26,7 @@ public static class ResNetTraining
             {
                 var r = run.RunEpoch(epoch, minibatches, data);
                 progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"epoch {epoch}/{options.Epochs} {run.Name,-12} {r.EpochMs / 1000,7:0.00} s  loss {r.TrainLoss:0.0000}  test accuracy {r.TestAccuracy:0.000}  Newton iterations {r.MeanIterations:0.0}  fallbacks {r.Fallbacks}"));
+                    $"epoch {epoch}/{options.Epochs} {run.Name,-15} {r.EpochMs / 1000,7:0.00} s  loss {r.TrainLoss:0.0000}  test accuracy {r.TestAccuracy:0.000}  Newton iterations {r.MeanIterations:0.0}  fallbacks {r.Fallbacks}"));
             }
         }
         return runs;
