@@ -45,6 +45,10 @@ public static class MlpGridRunner
             points.Add(result);
             progress.WriteLine($"[{i + 1}/{all.Length}] L={p.Layers} w={p.Width} B={p.Batch}: {Summary(result)} ({watch.Elapsed.TotalSeconds:0.0} s, {total.Elapsed.TotalMinutes:0.0} min in all)");
         }
+        var measured = all.Where((p, i) => points[i]!["not_run"] is null).ToArray();
+        progress.WriteLine($"PyTorch peer ({PyTorchPeer.Version}) on {measured.Length} points ...");
+        var pytorch = PyTorchPeer.Measure(measured);
+        foreach (var point in points) PyTorchPeer.Attach(point!.AsObject(), pytorch);
         report["points"] = points;
         return report;
     }
