@@ -1,5 +1,6 @@
 using DeepPcr.Autograd;
 using DeepPcr.Models.Mlp;
+using DeepPcr.Solvers;
 using DeepPcr.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -41,6 +42,8 @@ public class MlpStackTests
             {
                 Assert.Equal("deeppcr", model.LastSolution!.MethodName);
                 Assert.Equal("none", model.LastSolution.FallbackName);
+                // Float64 GELU has no host kernel (HostActivation.ExactFor); everything else reaches the host engine.
+                Assert.Equal(activation == Activation.Gelu ? ChainEngine.Torch : ChainEngine.Host, model.LastSolution.Engine);
             }
         }
         Assert.InRange(Recurrences.MaxAbsDiff(results[0][0], results[1][0]) / Recurrences.MaxAbs(results[1][0]), 0.0, 1e-8);

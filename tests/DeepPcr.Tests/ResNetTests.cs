@@ -3,6 +3,7 @@ using System.Text;
 using DeepPcr.Autograd;
 using DeepPcr.Models.Data;
 using DeepPcr.Models.ResNet;
+using DeepPcr.Solvers;
 using DeepPcr.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -45,6 +46,9 @@ public class ResNetTests
         Assert.InRange(delta / scale, 0.0, 1e-8);
         Assert.Equal("deeppcr", parallel.LastSolution!.MethodName);
         Assert.Equal("none", parallel.LastSolution.FallbackName);
+        // ResNet training's blocks run on the host engine, forward and backward.
+        Assert.Equal(ChainEngine.Host, parallel.LastSolution.Engine);
+        Assert.Equal(ChainEngine.Host, parallel.LastBackwardEngine);
     }
 
     [Fact]

@@ -34,6 +34,7 @@ public sealed class ChainFunction : torch.autograd.MultiTensorFunction<ChainFunc
         Action<AdjointSolution>? backwardReport = null, AdjointMethod adjoint = AdjointMethod.Parallel)
     {
         var args = new List<object> { step, solver, new Settings(options, report, backwardReport, adjoint), input };
+        if (step is IDrivenChainStep driven) args.Add(driven.StepInputs); // an input of the function, so that x.grad is filled
         args.AddRange(step.Parameters);
         return apply(args.ToArray())[0];
     }
@@ -67,6 +68,7 @@ public sealed class ChainFunction : torch.autograd.MultiTensorFunction<ChainFunc
         var adjoint = AdjointSolver.SolveAll(step, saved[0].detach(), saved[1].detach(), grad_outputs[0], settings.Adjoint);
         settings.BackwardReport?.Invoke(adjoint);
         var grads = new List<Tensor> { null!, null!, null!, adjoint.InputGradient };
+        if (step is IDrivenChainStep) grads.Add(adjoint.StepInputGradients!);
         grads.AddRange(adjoint.ParameterGradients);
         return grads;
     }

@@ -16,11 +16,15 @@ public sealed record AdjointSolution(
     Tensor StateGradients, Tensor InputGradient, IReadOnlyList<Tensor> ParameterGradients, int PcrRounds, ChainEngine Engine,
     Fallback Fallback = Fallback.None, bool Finite = true, AdjointMethod Method = AdjointMethod.Parallel) : IDisposable
 {
+    /// <summary>(L, B, I): dLoss/dx_k for every step input of an <see cref="Chains.IDrivenChainStep"/>, or null for other steps.</summary>
+    public Tensor? StepInputGradients { get; init; }
+
     /// <summary>Disposes every gradient tensor.</summary>
     public void Dispose()
     {
         StateGradients.Dispose();
         InputGradient.Dispose();
         foreach (var g in ParameterGradients) g.Dispose();
+        StepInputGradients?.Dispose();
     }
 }

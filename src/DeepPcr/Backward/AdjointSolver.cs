@@ -76,7 +76,11 @@ public static class AdjointSolver
         }
         using var backend = new TorchAdjoint(step, input, states, cotangents);
         var run = AdjointPass.Run(backend, sequential);
-        return Adopt(new AdjointSolution(backend.Lambda, backend.InputGradient!, backend.ParameterGradients, run.PcrRounds, ChainEngine.Torch, run.Fallback, run.Finite, MethodOf(sequential)));
+        var lambda = backend.Lambda;
+        return Adopt(new AdjointSolution(lambda, backend.InputGradient!, backend.ParameterGradients, run.PcrRounds, ChainEngine.Torch, run.Fallback, run.Finite, MethodOf(sequential))
+        {
+            StepInputGradients = TorchAdjoint.OfStepInputs(step, ChainStates.Shift(input, states), lambda),
+        });
     }
 
     private static AdjointSolution OnHost<T>(IHostChainStep step, Tensor input, Tensor states, Tensor cotangents, bool sequential)
@@ -87,7 +91,10 @@ public static class AdjointSolver
         var lambda = backend.Lambda;
         var parameters = backend.ParameterGradients
             ?? (step is IDifferentiableChainStep d ? TorchAdjoint.OfParameters(d, ChainStates.Shift(input, states), lambda) : Array.Empty<Tensor>());
-        return new AdjointSolution(lambda, backend.InputGradient!, parameters, run.PcrRounds, ChainEngine.Host, run.Fallback, run.Finite, MethodOf(sequential));
+        return new AdjointSolution(lambda, backend.InputGradient!, parameters, run.PcrRounds, ChainEngine.Host, run.Fallback, run.Finite, MethodOf(sequential))
+        {
+            StepInputGradients = TorchAdjoint.OfStepInputs(step, ChainStates.Shift(input, states), lambda),
+        };
     }
 
     private static AdjointMethod MethodOf(bool sequential) => sequential ? AdjointMethod.Sequential : AdjointMethod.Parallel;
@@ -105,6 +112,7 @@ public static class AdjointSolver
         solution.StateGradients.MoveToOuterDisposeScope();
         solution.InputGradient.MoveToOuterDisposeScope();
         foreach (var g in solution.ParameterGradients) g.MoveToOuterDisposeScope();
+        solution.StepInputGradients?.MoveToOuterDisposeScope();
         return solution;
     }
 }
