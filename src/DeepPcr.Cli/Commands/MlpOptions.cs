@@ -35,7 +35,10 @@ public sealed class MlpOptions
     /// <summary>Runs the experiment at the point <paramref name="point"/> gives and prints it as JSON or as a table.</summary>
     public static int Run(Func<MlpPoint> point, bool json, string[] args) => CommandRunner.Run(() =>
     {
-        var report = MlpExperiment.Run(point(), args);
+        var p = point();
+        p.Validate();
+        p.Memory().Check();
+        var report = MlpExperiment.Run(p, args);
         if (json) Console.WriteLine(report.ToJsonString());
         else MlpReportPrinter.Print(report, Console.Out);
         return 0;
