@@ -28,7 +28,9 @@ public class BenchTests
         points.Add(new JsonObject { ["layers"] = 8, ["width"] = 64, ["batch"] = 1, ["not_run"] = true, ["estimated_deeppcr_ms"] = 12345.0 });
         report["grid"]!["widths"]!.AsArray().Add(64);
         string folder = Directory.CreateTempSubdirectory("deeppcr-bench").FullName;
-        var pngs = MlpPlots.Write(report, folder);
+        using var outputs = new DeepPcr.Cli.Files.AtomicOutputs();
+        var pngs = MlpPlots.Write(report, folder, outputs);
+        outputs.Commit();
         Assert.Equal(5, pngs.Count);
         Assert.All(pngs, p => Assert.True(new FileInfo(p).Length > 1000, p));
         string csv = MlpResultsCsv.Format(report);

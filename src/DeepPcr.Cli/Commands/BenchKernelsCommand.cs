@@ -20,6 +20,7 @@ public static class BenchKernelsCommand
         command.Options.Add(peakOnlyOption);
         command.SetAction(parsed => CommandRunner.Run(() =>
         {
+            if (parsed.GetValue(repeats) < 1) throw new Errors.UsageException($"--repeats must be at least 1 (got {parsed.GetValue(repeats)}).");
             var report = Provenance.Envelope("float32", "host kernel: its own threads; torch ops: best of 1 and 2", args);
             report["fma_peak_measured_gflops"] = FmaPeak.Measure();
             report["fma_peak_theoretical_gflops"] = FmaPeak.Theoretical();

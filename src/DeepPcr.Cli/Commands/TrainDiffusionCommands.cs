@@ -1,3 +1,6 @@
+using DeepPcr.Cli.Limits;
+using DeepPcr.Cli.Files;
+using DeepPcr.Cli.Errors;
 using System.CommandLine;
 using System.Diagnostics;
 using DeepPcr.Cli.Diffusion;
@@ -23,8 +26,12 @@ public static class TrainDiffusionCommands
         command.SetAction(parsed => CommandRunner.Run(() =>
         {
             torch.set_num_threads(1);
+            if (parsed.GetValue(steps) < 2) throw new UsageException($"--steps must be at least 2 (got {parsed.GetValue(steps)}).");
+            if (parsed.GetValue(hidden) < 1) throw new UsageException($"--hidden must be at least 1 (got {parsed.GetValue(hidden)}).");
+            if (parsed.GetValue(epochs) < 1) throw new UsageException($"--epochs must be at least 1 (got {parsed.GetValue(epochs)}).");
+            PathChecks.WritableFile(parsed.GetValue(output)!, "--out");
+            MemoryEstimates.DdpmTraining($"train diffusion with T = {parsed.GetValue(steps)}, H = {parsed.GetValue(hidden)}", parsed.GetValue(steps), parsed.GetValue(hidden), 64, 128).Check();
             var schedule = new NoiseSchedule(parsed.GetValue(steps));
-            if (parsed.GetValue(hidden) < 1) throw new ArgumentException("--hidden must be at least 1.");
             var data = DigitsLoader.Load();
             var x = data.TrainInputs * 2 - 1;
             var watch = Stopwatch.StartNew();
@@ -50,6 +57,8 @@ public static class TrainDiffusionCommands
         foreach (Option o in new Option[] { epochs, seed, output }) command.Options.Add(o);
         command.SetAction(parsed => CommandRunner.Run(() =>
         {
+            if (parsed.GetValue(epochs) < 1) throw new UsageException($"--epochs must be at least 1 (got {parsed.GetValue(epochs)}).");
+            PathChecks.WritableFile(parsed.GetValue(output)!, "--out");
             var data = DigitsLoader.Load();
             var classifier = new FeatureClassifier(parsed.GetValue(seed));
             double accuracy = classifier.Train(data.TrainInputs * 2 - 1, data.TrainLabels, data.TestInputs * 2 - 1, data.TestLabels, parsed.GetValue(epochs), parsed.GetValue(seed));

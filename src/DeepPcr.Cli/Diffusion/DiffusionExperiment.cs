@@ -1,4 +1,7 @@
 using System.Text.Json.Nodes;
+using DeepPcr.Chains;
+using DeepPcr.Cli.Errors;
+using DeepPcr.Cli.Limits;
 using DeepPcr.Cli.Measuring;
 using DeepPcr.Linear;
 using DeepPcr.Models.Data;
@@ -22,6 +25,7 @@ public static class DiffusionExperiment
         torch.set_num_threads(1);
         var (denoiser, trainedSteps) = DiffusionFiles.LoadDenoiser(settings.Model);
         int steps = settings.Steps ?? trainedSteps;
+        Memory(settings, steps, denoiser).Check();
         var schedule = new NoiseSchedule(steps);
         var digits = DigitsLoader.Load();
         var real = torch.cat(new[] { digits.TrainInputs, digits.TestInputs }, 0) * 2 - 1;
@@ -44,6 +48,7 @@ public static class DiffusionExperiment
         foreach (string name in settings.Solvers)
         {
             var result = name == "sequential" ? sequential : Sample(DiffusionSampler.Create(name, settings.Window), denoiser, schedule, start, noise, options, settings.Chunk, progress);
+            NonFinite.Check(result.Samples, $"the samples of {name}", "sample");
             var entry = Describe(result, name, schedule, sequential);
             quality.Describe(result.Samples, entry);
             report[name] = entry;
@@ -56,6 +61,15 @@ public static class DiffusionExperiment
             report["sequential_second_seed_frechet_distance"] = quality.Frechet(second.Samples);
         }
         return (report, panels);
+    }
+
+    /// <summary>The memory of the run: the most demanding requested sampler's (dense Jacobians for deeppcr-dense, scalars for quasi-Newton, none for Picard and sequential).</summary>
+    public static MemoryEstimate Memory(DiffusionSettings settings, int steps, Denoiser denoiser)
+    {
+        JacobianStructure? structure = settings.Solvers.Contains("deeppcr-dense") ? JacobianStructure.Dense
+            : settings.Solvers.Any(s => s.StartsWith("quasi", StringComparison.Ordinal)) ? JacobianStructure.Scalar : null;
+        return MemoryEstimates.Diffusion($"sampling with T = {steps}, N = {settings.Count}, chunk {settings.Chunk}", steps, settings.Count, settings.Chunk,
+            denoiser.Width, denoiser.HiddenWidth, structure);
     }
 
     private static SamplingResult Sample(DiffusionSampler sampler, Denoiser denoiser, NoiseSchedule schedule, Tensor start, Tensor noise, SolverOptions options, int chunk, TextWriter progress)

@@ -6,7 +6,7 @@ namespace DeepPcr.Cli.Errors;
 /// Parse errors (an unknown option, a value of the wrong type, a missing required option): at most three lines on
 /// stderr (the first error, how many more there were, and a usage hint) and exit code 2; never the help on stdout.
 /// </summary>
-public static class ParseErrorReporter
+public static partial class ParseErrorReporter
 {
     /// <summary>Writes the errors of <paramref name="parsed"/> and returns <see cref="ExitCodes.UsageError"/>.</summary>
     public static int Report(ParseResult parsed, TextWriter error)
@@ -30,20 +30,17 @@ public static class ParseErrorReporter
         return string.Join(' ', names);
     }
 
-    /// <summary>The first line, with .NET type names in "as expected type 'System.Int32'" said in words.</summary>
-    private static string FirstLine(string text)
-    {
-        string line = text.Split('\n', 2)[0].Trim();
-        foreach (var (type, words) in TypeWords) line = line.Replace($"as expected type '{type}'", words, StringComparison.Ordinal);
-        return line;
-    }
+    /// <summary>The first line, with .NET type names ("as expected type 'System.Int32'") said in words.</summary>
+    private static string FirstLine(string text) =>
+        ExpectedType().Replace(text.Split('\n', 2)[0].Trim(), m => m.Groups[1].Value switch
+        {
+            var t when t.Contains("Int32", StringComparison.Ordinal) => "as a whole number (up to 2147483647)",
+            var t when t.Contains("Int64", StringComparison.Ordinal) => "as a whole number",
+            var t when t.Contains("Double", StringComparison.Ordinal) => "as a number",
+            var t when t.Contains("Boolean", StringComparison.Ordinal) => "as true or false",
+            _ => "as a value of this option",
+        });
 
-    private static readonly (string Type, string Words)[] TypeWords =
-    {
-        ("System.Int32", "as a whole number (up to 2147483647)"),
-        ("System.Int64", "as a whole number"),
-        ("System.Double", "as a number"),
-        ("System.Boolean", "as true or false"),
-        ("System.String", "as text"),
-    };
+    [System.Text.RegularExpressions.GeneratedRegex(@"as expected type '([^']*)'")]
+    private static partial System.Text.RegularExpressions.Regex ExpectedType();
 }

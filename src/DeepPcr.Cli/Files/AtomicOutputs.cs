@@ -46,6 +46,10 @@ public sealed class AtomicOutputs : IDisposable
     /// <summary>Stages a text file.</summary>
     public void WriteAllText(string path, string text) => File.WriteAllText(Stage(path), text);
 
+    /// <summary>Stages a JSON file, indented.</summary>
+    public void WriteJson(string path, System.Text.Json.Nodes.JsonNode json) =>
+        WriteAllText(path, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+
     /// <summary>Stages a file that <paramref name="save"/> writes to the path it is given (a plot's SavePng, say).</summary>
     public void Save(string path, Action<string> save) => save(Stage(path));
 

@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Files;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -91,7 +92,7 @@ public static class ResNetTraining
     }
 
     /// <summary>A PNG of training loss against training wall-clock time, one line per solver.</summary>
-    public static void LossPlot(IReadOnlyList<SolverRun> runs, ResNetTrainingOptions options, string path)
+    public static void LossPlot(IReadOnlyList<SolverRun> runs, ResNetTrainingOptions options, string path, AtomicOutputs outputs)
     {
         var plot = new ScottPlot.Plot();
         foreach (var run in runs)
@@ -104,6 +105,6 @@ public static class ResNetTraining
         plot.YLabel("mean training loss of the epoch");
         plot.Title($"ResNet, {options.Depth} blocks of width {options.Width}, batch {options.Batch} ({Environment.ProcessorCount}-core CPU)");
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-        plot.SavePng(path, 900, 600);
+        outputs.Save(path, p => plot.SavePng(p, 900, 600));
     }
 }
