@@ -22,6 +22,8 @@ public static class DiffusionSweep
     /// <summary>Runs every tolerance; returns the combined report.</summary>
     public static JsonObject Run(DiffusionSettings settings, double[] tolerances, IEnumerable<string> args, TextWriter progress)
     {
+        var (denoiser, trainedSteps) = DiffusionFiles.LoadDenoiser(settings.Model);
+        DiffusionExperiment.Memory(settings, settings.Steps ?? trainedSteps, denoiser).Check();
         var runs = new JsonArray();
         JsonObject? last = null;
         foreach (double tolerance in tolerances)
