@@ -15,7 +15,7 @@ public class BenchTests
     public void TinyGridWritesEveryOutputAndMarksCellsNotRun()
     {
         var grid = new MlpGrid(new[] { 2, 8 }, new[] { 1, 3 }, new[] { 1 }, 0.9, Activation.Tanh, ScalarType.Float32, 0, 1, CapMs: 1e9);
-        var report = MlpGridRunner.Run(grid, new[] { "bench", "mlp" }, TextWriter.Null);
+        var report = MlpGridRunner.Run(grid, new[] { "bench", "mlp" }, DeepPcr.Cli.Progress.ProgressReporter.Plain(TextWriter.Null));
         var points = report["points"]!.AsArray();
         Assert.Equal(4, points.Count);
         foreach (var point in points)

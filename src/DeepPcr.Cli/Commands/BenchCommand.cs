@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using DeepPcr.Cli.Progress;
 using DeepPcr.Cli.Files;
 using DeepPcr.Cli.Errors;
 using System.CommandLine;
@@ -40,7 +42,11 @@ public static class BenchCommand
             string folder = parsed.GetValue(output)!;
             PathChecks.WritableFolder(folder, "--out");
             foreach (var point in grid.Points()) point.Memory().Check();
-            var report = MlpGridRunner.Run(grid, args, Console.Error);
+            JsonObject report;
+            using (var progress = ProgressReporter.Start("bench mlp"))
+            {
+                report = MlpGridRunner.Run(grid, args, progress);
+            }
             using var outputs = new AtomicOutputs();
             outputs.WriteJson(Path.Combine(folder, "results.json"), report);
             outputs.WriteAllText(Path.Combine(folder, "results.csv"), MlpResultsCsv.Format(report));
@@ -93,7 +99,7 @@ public static class BenchCommand
             }
             else
             {
-                sweep = DiffusionSweep.Run(settings, tols, args, Console.Error);
+                using (var progress = ProgressReporter.Start("bench diffusion")) sweep = DiffusionSweep.Run(settings, tols, args, progress);
                 outputs.WriteJson(json, sweep);
             }
             outputs.WriteAllText(Path.Combine(folder, "results.csv"), DiffusionSweep.Csv(sweep, names));

@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using DeepPcr.Cli.Kernels;
@@ -31,14 +32,18 @@ public static class BenchKernelsCommand
             var widthRows = new JsonArray();
             if (!peakOnly)
             {
+                using var progress = ProgressReporter.Start("bench kernels");
+                progress.Total = DenseShapes.Length + 2 * OtherShapes.Length + WidthScan.Length;
                 foreach (string structure in new[] { "dense", "diagonal", "scalar" })
                 foreach (var (length, batch) in structure == "dense" ? DenseShapes : OtherShapes)
                 {
                     rows.Add(PcrThroughput.Measure(structure, length, batch, 8, parsed.GetValue(repeats)));
+                    progress.Advance($"{structure} blocks, L = {length}, B = {batch}");
                 }
                 foreach (int width in WidthScan)
                 {
                     widthRows.Add(PcrWidthScan.Measure(1024, 1, width, parsed.GetValue(repeats)));
+                    progress.Advance($"whole dense solve, w = {width}");
                 }
             }
             report["rows"] = rows;

@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using DeepPcr.Cli.Limits;
 using DeepPcr.Cli.Files;
 using DeepPcr.Cli.Errors;
@@ -38,7 +39,8 @@ public static class BenchSolversCommand
             string folder = parsed.GetValue(output)!;
             PathChecks.WritableFolder(folder, "--out");
             foreach (int layers in grid.Layers) foreach (int width in grid.Widths) SolverMemory(grid, layers, width).Check();
-            var report = SolverBench.Run(grid, args, Console.Error);
+            System.Text.Json.Nodes.JsonObject report;
+            using (var progress = ProgressReporter.Start("bench solvers")) report = SolverBench.Run(grid, args, progress);
             using var outputs = new AtomicOutputs();
             outputs.WriteJson(Path.Combine(folder, "results.json"), report);
             outputs.WriteAllText(Path.Combine(folder, "results.csv"), SolverBench.Csv(report));

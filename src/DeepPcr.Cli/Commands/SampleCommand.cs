@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using System.CommandLine;
 using DeepPcr.Cli.Files;
 using DeepPcr.Cli.Diffusion;
@@ -34,7 +35,9 @@ public static class SampleCommand
             if (parsed.GetValue(model) is string modelPath) PathChecks.Readable(modelPath, "--model");
             var settings = new DiffusionSettings(parsed.GetValue(model), parsed.GetValue(steps), parsed.GetValue(count), names, parsed.GetValue(tolerance),
                 parsed.GetValue(window), parsed.GetValue(maxIterations), parsed.GetValue(seed), parsed.GetValue(chunk));
-            var (report, panels) = DiffusionExperiment.Run(settings, args, Console.Error);
+            System.Text.Json.Nodes.JsonObject report;
+            List<(string Name, TorchSharp.torch.Tensor Samples)> panels;
+            using (var progress = ProgressReporter.Start("sample diffusion")) (report, panels) = DiffusionExperiment.Run(settings, args, progress);
             if (folder is not null)
             {
                 using var outputs = new AtomicOutputs();

@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using DeepPcr.Cli.Limits;
 using DeepPcr.Cli.Files;
 using DeepPcr.Cli.Errors;
@@ -38,7 +39,8 @@ public static class TrainCommand
             if (folder is not null) PathChecks.WritableFolder(folder, "--out");
             MemoryEstimates.ResNet($"train resnet at depth {options.Depth}, width {options.Width}, batch {options.Batch}", options.Depth, options.Width, options.Batch, options.Solvers.Length).Check();
             var dataset = LoadData(options.Data);
-            var runs = ResNetTraining.Run(options, dataset, Console.Error);
+            IReadOnlyList<SolverRun> runs;
+            using (var progress = ProgressReporter.Start("train resnet")) runs = ResNetTraining.Run(options, dataset, progress);
             try
             {
                 var report = ResNetTraining.Report(runs, options, dataset, args);

@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using DeepPcr.Cli.Limits;
 using DeepPcr.Cli.Files;
 using DeepPcr.Cli.Errors;
@@ -35,11 +36,13 @@ public static class TrainDiffusionCommands
             var data = DigitsLoader.Load();
             var x = data.TrainInputs * 2 - 1;
             var watch = Stopwatch.StartNew();
-            var denoiser = DdpmTraining.Train(x, schedule, parsed.GetValue(hidden), parsed.GetValue(epochs), batch: 128, learningRate: 1e-3, emaDecay: 0.999,
-                parsed.GetValue(seed), (epoch, loss) =>
-                {
-                    if (epoch % 20 == 0 || epoch == 1) Console.Error.WriteLine($"epoch {epoch}/{parsed.GetValue(epochs)}: loss {loss:0.0000} ({watch.Elapsed.TotalSeconds:0} s)");
-                });
+            Denoiser denoiser;
+            using (var progress = ProgressReporter.Start("train diffusion"))
+            {
+                progress.Total = parsed.GetValue(epochs);
+                denoiser = DdpmTraining.Train(x, schedule, parsed.GetValue(hidden), parsed.GetValue(epochs), batch: 128, learningRate: 1e-3, emaDecay: 0.999,
+                    parsed.GetValue(seed), (epoch, loss) => progress.Advance($"epoch {epoch}: loss {loss:0.0000}"));
+            }
             DiffusionFiles.SaveDenoiser(denoiser, schedule.Steps, parsed.GetValue(output)!);
             Console.WriteLine($"wrote {parsed.GetValue(output)} (T = {schedule.Steps}, H = {parsed.GetValue(hidden)}, {watch.Elapsed.TotalSeconds:0} s)");
             return 0;

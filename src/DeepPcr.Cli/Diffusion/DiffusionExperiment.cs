@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using System.Text.Json.Nodes;
 using DeepPcr.Chains;
 using DeepPcr.Cli.Errors;
@@ -18,14 +19,16 @@ namespace DeepPcr.Cli.Diffusion;
 /// </summary>
 public static class DiffusionExperiment
 {
-    /// <summary>Runs the samplers in order; progress lines go to <paramref name="progress"/>.</summary>
-    public static (JsonObject Report, List<(string Name, Tensor Samples)> Panels) Run(DiffusionSettings settings, IEnumerable<string> args, TextWriter progress)
+    /// <summary>Runs the samplers in order, one unit of <paramref name="progress"/> per sampling pass.</summary>
+    public static (JsonObject Report, List<(string Name, Tensor Samples)> Panels) Run(DiffusionSettings settings, IEnumerable<string> args, ProgressReporter progress)
     {
         settings.Validate();
         torch.set_num_threads(1);
         var (denoiser, trainedSteps) = DiffusionFiles.LoadDenoiser(settings.Model);
         int steps = settings.Steps ?? trainedSteps;
         Memory(settings, steps, denoiser).Check();
+        // A sweep has set the total over all its runs already; a single run sets its own.
+        progress.Total = Math.Max(progress.Total, progress.Done + Passes(settings, denoiser.Width));
         var schedule = new NoiseSchedule(steps);
         var digits = DigitsLoader.Load();
         var real = torch.cat(new[] { digits.TrainInputs, digits.TestInputs }, 0) * 2 - 1;
@@ -72,11 +75,13 @@ public static class DiffusionExperiment
             denoiser.Width, denoiser.HiddenWidth, structure);
     }
 
-    private static SamplingResult Sample(DiffusionSampler sampler, Denoiser denoiser, NoiseSchedule schedule, Tensor start, Tensor noise, SolverOptions options, int chunk, TextWriter progress)
+    /// <summary>The sampling passes of one run: the sequential reference, every other sampler, and a second sequential seed when N exceeds the feature width.</summary>
+    public static int Passes(DiffusionSettings settings, int width) => 1 + settings.Solvers.Count(s => s != "sequential") + (settings.Count > width ? 1 : 0);
+
+    private static SamplingResult Sample(DiffusionSampler sampler, Denoiser denoiser, NoiseSchedule schedule, Tensor start, Tensor noise, SolverOptions options, int chunk, ProgressReporter progress)
     {
-        progress.WriteLine($"sampling {start.shape[0]} digits with {sampler.Name} (T = {schedule.Steps}) ...");
         var result = DiffusionSampling.Run(sampler, denoiser, schedule, start, noise, options, chunk);
-        progress.WriteLine($"  {sampler.Name}: {result.Milliseconds / 1000:0.00} s, {result.Iterations} iterations, {result.Termination}, fallbacks {result.Fallbacks}");
+        progress.Advance($"{sampler.Name}, tolerance {options.AbsoluteTolerance:g}: {result.Milliseconds / 1000:0.00} s, {result.Iterations} iterations, {result.Termination}, fallbacks {result.Fallbacks}");
         return result;
     }
 

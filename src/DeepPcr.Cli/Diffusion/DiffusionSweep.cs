@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using DeepPcr.Cli.Files;
 using System.Globalization;
 using System.Text;
@@ -20,15 +21,15 @@ public static class DiffusionSweep
     };
 
     /// <summary>Runs every tolerance; returns the combined report.</summary>
-    public static JsonObject Run(DiffusionSettings settings, double[] tolerances, IEnumerable<string> args, TextWriter progress)
+    public static JsonObject Run(DiffusionSettings settings, double[] tolerances, IEnumerable<string> args, ProgressReporter progress)
     {
         var (denoiser, trainedSteps) = DiffusionFiles.LoadDenoiser(settings.Model);
         DiffusionExperiment.Memory(settings, settings.Steps ?? trainedSteps, denoiser).Check();
+        progress.Total = tolerances.Length * DiffusionExperiment.Passes(settings, denoiser.Width);
         var runs = new JsonArray();
         JsonObject? last = null;
         foreach (double tolerance in tolerances)
         {
-            progress.WriteLine($"tolerance {tolerance:g}:");
             var (report, panels) = DiffusionExperiment.Run(settings with { Tolerance = tolerance }, args, progress);
             foreach (var (_, samples) in panels) samples.Dispose();
             runs.Add(report);

@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -30,18 +31,18 @@ public sealed record SolverGrid(
 public static class SolverBench
 {
     /// <summary>Runs the grid, reporting progress to <paramref name="progress"/>; returns the report (envelope and rows).</summary>
-    public static JsonObject Run(SolverGrid grid, IEnumerable<string> args, TextWriter progress)
+    public static JsonObject Run(SolverGrid grid, IEnumerable<string> args, ProgressReporter progress)
     {
         var report = Provenance.Envelope(grid.Dtype == ScalarType.Float32 ? "float32" : "float64", "host kernels: their own threads; TorchSharp: default", args);
         var rows = new JsonArray();
-        int cells = grid.Gains.Count * grid.Layers.Count * grid.Widths.Count, done = 0;
-        var watch = Stopwatch.StartNew();
+        int cells = grid.Gains.Count * grid.Layers.Count * grid.Widths.Count;
+        progress.Total = cells;
         foreach (double gain in grid.Gains)
         foreach (int width in grid.Widths)
         foreach (int layers in grid.Layers)
         {
             foreach (var row in Cell(grid, gain, layers, width)) rows.Add(row);
-            progress.WriteLine($"[{++done}/{cells}] gain {gain:g}, L = {layers}, w = {width} done ({watch.Elapsed.TotalSeconds:0} s)");
+            progress.Advance($"gain {gain:g}, L = {layers}, w = {width}");
         }
         report["batch"] = grid.Batch;
         report["seed"] = grid.Seed;

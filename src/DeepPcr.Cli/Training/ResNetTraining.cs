@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using DeepPcr.Cli.Files;
 using System.Globalization;
 using System.Text;
@@ -15,18 +16,19 @@ namespace DeepPcr.Cli.Training;
 public static class ResNetTraining
 {
     /// <summary>Runs the training and returns every solver's run (disposed by the caller).</summary>
-    public static IReadOnlyList<SolverRun> Run(ResNetTrainingOptions options, Dataset data, TextWriter progress)
+    public static IReadOnlyList<SolverRun> Run(ResNetTrainingOptions options, Dataset data, ProgressReporter progress)
     {
         options.Validate();
         torch.set_num_threads(1);
         var minibatches = Minibatches((int)data.TrainInputs.shape[0], options.Batch, options.Seed);
         var runs = options.Solvers.Select(s => new SolverRun(s, options, data)).ToArray();
+        progress.Total = options.Epochs * runs.Length;
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             foreach (var run in runs)
             {
                 var r = run.RunEpoch(epoch, minibatches, data);
-                progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                progress.Advance(string.Create(CultureInfo.InvariantCulture,
                     $"epoch {epoch}/{options.Epochs} {run.Name,-12} {r.EpochMs / 1000,7:0.00} s  loss {r.TrainLoss:0.0000}  test accuracy {r.TestAccuracy:0.000}  Newton iterations {r.MeanIterations:0.0}  fallbacks {r.Fallbacks}"));
             }
         }
