@@ -113,6 +113,7 @@ public static class MlpPlots
         plot.YLabel("forward time, ms (log scale)");
         plot.Title($"Forward pass time against depth, w = {width}, B = {batch} ({report["dtype"]}, {Environment.ProcessorCount}-core CPU)");
         plot.ShowLegend(Alignment.UpperLeft);
+        DeepPcr.Cli.Plots.FewPoints.Mark(plot, xs, xs.Length < 2, "one depth: one point per method, no curve (the numbers are in results.csv)");
         return plot;
     }
 }

@@ -46,6 +46,7 @@ public static class BenchKernelsCommand
                     progress.Advance($"whole dense solve, w = {width}");
                 }
             }
+            report["warmup"] = Warmup.Harness;
             report["rows"] = rows;
             report["width_rows"] = widthRows;
             if (parsed.GetValue(json))

@@ -46,6 +46,9 @@ public static class DiffusionExperiment
         report["chunk"] = settings.Chunk;
         report["frechet_note"] = "Fréchet distances need more samples than the 64 feature dimensions (N >= 65); below that they are null.";
 
+        report["warmup"] = Warmup.Samplers;
+        Warmup.Run(new[] { "sequential" }.Concat(settings.Solvers).Distinct().Select(name => (Action)(() =>
+            DiffusionSampling.Run(DiffusionSampler.Create(name, settings.Window), denoiser, schedule, start.narrow(0, 0, 1), noise.narrow(1, 0, 1), options, 1).Samples.Dispose())));
         var sequential = Sample(DiffusionSampler.Create("sequential", settings.Window), denoiser, schedule, start, noise, options, settings.Chunk, progress);
         var panels = new List<(string, Tensor)>();
         foreach (string name in settings.Solvers)

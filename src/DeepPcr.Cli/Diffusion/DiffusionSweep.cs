@@ -112,6 +112,8 @@ public static class DiffusionSweep
             plot.YLabel($"{label} (log scale)");
             plot.Title($"DDPM sampling, T = {runs[0]["steps"]}, N = {runs[0]["count"]}: {label} ({Environment.ProcessorCount}-core CPU)");
             plot.ShowLegend(Alignment.UpperRight);
+            DeepPcr.Cli.Plots.FewPoints.Mark(plot, runs.Select(r => Math.Log10(Number(r["tolerance"]!))), runs.Length < 2,
+                "one tolerance: one point per sampler, no curve (the numbers are in results.csv)");
             string path = Path.Combine(folder, $"{field}_vs_tolerance.png");
             outputs.Save(path, p => plot.SavePng(p, 900, 600));
             written.Add(path);

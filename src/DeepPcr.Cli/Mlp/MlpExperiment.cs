@@ -37,6 +37,7 @@ public static class MlpExperiment
         report["gain"] = point.Gain;
         report["seed"] = point.Seed;
         report["repeats"] = point.Repeats;
+        report["warmup"] = Warmup.Harness;
         report["forward"] = MlpForwardBenchmark.Run(point, chain, input);
         report["backward"] = MlpBackwardBenchmark.Run(point, chain, input);
         return report;

@@ -37,6 +37,8 @@ public static class SolverBench
         var rows = new JsonArray();
         int cells = grid.Gains.Count * grid.Layers.Count * grid.Widths.Count;
         progress.Total = cells;
+        Warmup.Run(grid.Methods.SelectMany(m => grid.Widths.Select(w => (Action)(() => WarmUp(grid, m.Solver, m.Options, w)))));
+        report["warmup"] = Warmup.Solvers;
         foreach (double gain in grid.Gains)
         foreach (int width in grid.Widths)
         foreach (int layers in grid.Layers)
@@ -48,6 +50,22 @@ public static class SolverBench
         report["seed"] = grid.Seed;
         report["rows"] = rows;
         return report;
+    }
+
+    /// <summary>One untimed solve of a 4-layer chain of the given width, errors ignored (the cell reports them).</summary>
+    private static void WarmUp(SolverGrid grid, IChainSolver solver, SolverOptions options, int width)
+    {
+        using var scope = torch.NewDisposeScope();
+        var chain = MlpChain.Random(4, width, 0.5, Activation.Tanh, grid.Dtype, grid.Seed);
+        var input = torch.zeros(new long[] { grid.Batch, width }, dtype: grid.Dtype);
+        try
+        {
+            solver.Solve(chain, input, options);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // The cell's own solve reports what this method cannot do.
+        }
     }
 
     private static IEnumerable<JsonObject> Cell(SolverGrid grid, double gain, int layers, int width)

@@ -44,6 +44,7 @@ public static class SolverPlots
         string kind = gain < 1 ? "contractive" : gain == 1 ? "neutral" : "expansive";
         plot.Title($"Every method on a {kind} tanh chain (gain {gain:0.##}), w = {width}, B = {report["batch"]} ({report["dtype"]}, {Environment.ProcessorCount}-core CPU)");
         plot.ShowLegend(Alignment.UpperLeft);
+        DeepPcr.Cli.Plots.FewPoints.Mark(plot, depths.Select(d => Math.Log2(d)), depths.Length < 2, "one depth: one point per method, no curve (the numbers are in results.csv)");
         return plot;
     }
 }

@@ -53,6 +53,7 @@ public static class ResNetTraining
         report["epochs"] = options.Epochs;
         report["learning_rate"] = options.LearningRate;
         report["data"] = data.Name;
+        report["warmup"] = Warmup.Training;
         report["train_samples"] = data.TrainInputs.shape[0];
         report["test_samples"] = data.TestInputs.shape[0];
         double? sequential = runs.FirstOrDefault(r => r.Name == "sequential") is { } s ? MedianEpochMs(s) : null;
@@ -107,6 +108,8 @@ public static class ResNetTraining
         plot.YLabel("mean training loss of the epoch");
         plot.Title($"ResNet, {options.Depth} blocks of width {options.Width}, batch {options.Batch} ({Environment.ProcessorCount}-core CPU)");
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        Plots.FewPoints.Mark(plot, runs.SelectMany(r => r.Epochs.Select(e => e.WallMs / 1000)), runs.Max(r => r.Epochs.Count) < 2,
+            "one epoch: one point per solver, no curve (the numbers are in training.csv)");
         outputs.Save(path, p => plot.SavePng(p, 900, 600));
     }
 }
