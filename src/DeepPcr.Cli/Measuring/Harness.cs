@@ -4,7 +4,7 @@ using TorchSharp;
 namespace DeepPcr.Cli.Measuring;
 
 /// <summary>
-/// The one measuring harness of every benchmark command (DESIGN.md section 4): warm-up, interleaved
+/// The one measuring harness of every benchmark command (docs/design.md section 4): warm-up, interleaved
 /// repetitions (each repetition runs every case once, in an order rotated by one each time so that no case
 /// always follows another), medians, and per-case TorchSharp thread settings. Processes that use it are
 /// compiled without tiered JIT (see <see cref="Provenance.Jit"/>).

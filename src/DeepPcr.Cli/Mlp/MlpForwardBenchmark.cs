@@ -33,7 +33,7 @@ public static class MlpForwardBenchmark
         float[] fusedInput = input.to_type(ScalarType.Float32).data<float>().ToArray();
         float[] fusedOutput = new float[fusedInput.Length];
 
-        // Only a run that converged without a fallback is a DeepPCR timing (DESIGN.md section 4).
+        // Only a run that converged without a fallback is a DeepPCR timing (docs/design.md section 4).
         bool timeDeepPcr = solution.Fallback == "none" && solution.Termination == Termination.Converged;
         var cases = new List<BenchCase>
         {

@@ -7,13 +7,15 @@ namespace DeepPcr.Cli.Progress;
 /// <summary>
 /// Progress of long work (training, sampling, benchmarks), always on stderr so that stdout (tables, --json) stays
 /// clean: a Spectre.Console bar with elapsed and remaining time when stderr is an interactive terminal; otherwise
-/// plain lines "[done/total] message (elapsed, about ... left)", at most one every <see cref="PlainInterval"/> besides
+/// plain lines "[done/total] message (elapsed, about ... left)", at most one every <see cref="PlainInterval"/> (by default) besides
 /// the first and the last.
 /// </summary>
 public sealed class ProgressReporter : IDisposable
 {
-    /// <summary>The shortest gap between two plain lines.</summary>
+    /// <summary>The shortest gap between two plain lines, by default.</summary>
     public static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(2);
+
+    private readonly TimeSpan interval;
 
     private readonly Stopwatch watch = Stopwatch.StartNew();
     private readonly TextWriter plain;
@@ -24,8 +26,9 @@ public sealed class ProgressReporter : IDisposable
     private TimeSpan lastLine = TimeSpan.MinValue;
     private int done;
 
-    private ProgressReporter(string title, int total, TextWriter plain, bool interactive)
+    private ProgressReporter(string title, int total, TextWriter plain, bool interactive, TimeSpan interval)
     {
+        this.interval = interval;
         this.total = Math.Max(1, total);
         this.plain = plain;
         if (!interactive) return;
@@ -43,10 +46,10 @@ public sealed class ProgressReporter : IDisposable
     }
 
     /// <summary>A reporter on Console.Error: a bar on a terminal, plain lines otherwise; the work sets <see cref="Total"/>.</summary>
-    public static ProgressReporter Start(string title) => new(title, 1, Console.Error, IsInteractive());
+    public static ProgressReporter Start(string title) => new(title, 1, Console.Error, IsInteractive(), PlainInterval);
 
-    /// <summary>A reporter that writes plain lines to <paramref name="writer"/> (TextWriter.Null: nothing).</summary>
-    public static ProgressReporter Plain(TextWriter writer) => new("", 1, writer, interactive: false);
+    /// <summary>A reporter that writes plain lines to <paramref name="writer"/> (TextWriter.Null: nothing), at most one per <paramref name="interval"/> (default <see cref="PlainInterval"/>) besides the first and last.</summary>
+    public static ProgressReporter Plain(TextWriter writer, TimeSpan? interval = null) => new("", 1, writer, interactive: false, interval ?? PlainInterval);
 
     /// <summary>The units of work in all; set by the work once it knows them.</summary>
     public int Total
@@ -73,7 +76,7 @@ public sealed class ProgressReporter : IDisposable
             return;
         }
         var elapsed = watch.Elapsed;
-        if (now != 1 && now < total && elapsed - lastLine < PlainInterval) return;
+        if (now != 1 && now < total && elapsed - lastLine < interval) return;
         lastLine = elapsed;
         var left = TimeSpan.FromTicks(elapsed.Ticks / now * Math.Max(0, total - now));
         plain.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{now}/{total}] {message} ({Clock(elapsed)} elapsed, about {Clock(left)} left)"));
