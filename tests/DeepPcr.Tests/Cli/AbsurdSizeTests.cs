@@ -9,9 +9,9 @@ namespace DeepPcr.Tests.Cli;
 /// </summary>
 public sealed class AbsurdSizeTests : IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("deeppcr-sizes").FullName;
+    private readonly TempFolder folder = new("deeppcr-sizes");
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     public static TheoryData<string[]> Absurd() => new()
     {
@@ -41,7 +41,7 @@ public sealed class AbsurdSizeTests : IDisposable
     [MemberData(nameof(Absurd))]
     public void IsRefusedBeforeWorkWithOneLineAboutMemory(string[] args)
     {
-        string output = Path.Combine(folder, "out");
+        string output = folder.PathOf("out");
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var result = CliInvocation.Run(args.Select(a => a.Replace("OUT", output)).ToArray());
         Assert.Equal(ExitCodes.UsageError, result.Code);

@@ -11,11 +11,13 @@ namespace DeepPcr.Tests.Cli;
 /// </summary>
 public sealed class PathAndOutputTests : IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("deeppcr-paths").FullName;
+    private readonly TempFolder temp = new("deeppcr-paths");
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => temp.Dispose();
 
-    private string PathOf(string name) => Path.Combine(folder, name);
+    private string folder => temp.Root;
+
+    private string PathOf(string name) => temp.PathOf(name);
 
     private void MakeModel(string name, params string[] extra) =>
         Assert.Equal(0, CliInvocation.Run(new[] { "make-model", "--out", PathOf(name), "--layers", "16", "--width", "3", "--batch", "2" }.Concat(extra).ToArray()).Code);
