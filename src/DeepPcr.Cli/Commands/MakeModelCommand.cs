@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DeepPcr.Cli.Files;
+using DeepPcr.Cli.Limits;
 using DeepPcr.Cli.Mlp;
 using DeepPcr.Models.Mlp;
 using DeepPcr.SafeTensors;
@@ -44,7 +45,8 @@ public static class MakeModelCommand
     {
         point.Validate();
         PathChecks.WritableFolder(folder, "--out");
-        point.Memory().Check();
+        MemoryEstimates.ModelFiles($"make-model at L = {point.Layers}, w = {point.Width}, B = {point.Batch}", point.Layers, point.Width, point.Batch,
+            point.Dtype == ScalarType.Float32 ? 4 : 8).Check();
         using var scope = torch.NewDisposeScope();
         var chain = MlpChain.Random(point.Layers, point.Width, point.Gain, point.Activation, point.Dtype, point.Seed);
         using var outputs = new AtomicOutputs();

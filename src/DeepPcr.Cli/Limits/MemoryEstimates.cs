@@ -42,6 +42,12 @@ public static class MemoryEstimates
             .Add("Jacobians, PCR workspace and copies L*B*w^2", blocks, bytes, copies: JacobianCopies);
     }
 
+    /// <summary>make-model: the weights L*w^2 and the input and cotangent B*w, each drawn in float64 and kept in the file's dtype, and the file's bytes.</summary>
+    public static MemoryEstimate ModelFiles(string run, double layers, double width, double batch, int bytes) =>
+        new MemoryEstimate(run)
+            .Add("weights L*w^2", layers * width * width, 8 + 2 * bytes)
+            .Add("input and cotangent B*w", batch * width, 8 + 2 * bytes, copies: 2);
+
     /// <summary>
     /// DDPM sampling over T steps (sample diffusion, bench diffusion): the pre-drawn noise T*N*w, per chunk of
     /// samples the states, the denoiser's hidden activations T*chunk*H, the products of its dense Jacobian

@@ -53,6 +53,20 @@ public sealed class AbsurdSizeTests : IDisposable
     }
 
     [Fact]
+    public void RunRefusesAnInputWhoseBatchNeedsTooMuchMemory()
+    {
+        // 4 MiB of weights and a 16 MiB input are nothing to read, but DeepPCR's Jacobians L*B*w^2 would be 256 GiB.
+        string files = folder.PathOf("files");
+        Assert.Equal(ExitCodes.Success, CliInvocation.Run("make-model", "--out", files, "--layers", "256", "--width", "64", "--batch", "65536").Code);
+        string output = folder.PathOf("out.safetensors");
+        var result = CliInvocation.Run("run", "--model", Path.Combine(files, "model.safetensors"), "--input", Path.Combine(files, "input.safetensors"), "--output", output);
+        Assert.Equal(ExitCodes.UsageError, result.Code);
+        Assert.Contains("not enough memory: run on", Assert.Single(result.ErrorLines));
+        Assert.Contains("B = 65536", result.Error);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
     public void AnElementCountBeyondTheIndexTypesIsRefusedEvenWithoutAMemoryLimit()
     {
         var result = CliInvocation.Run("--max-memory", "100T", "mlp", "--layers", "100000000", "--width", "64");
