@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using System.CommandLine;
 using DeepPcr.Cli.Mlp;
 using DeepPcr.Models.Mlp;
@@ -38,7 +39,8 @@ public sealed class MlpOptions
         var p = point();
         p.Validate();
         p.Memory().Check();
-        var report = MlpExperiment.Run(p, args);
+        System.Text.Json.Nodes.JsonObject report;
+        using (var progress = ProgressReporter.Start($"L = {p.Layers}, w = {p.Width}, B = {p.Batch}")) report = MlpExperiment.Run(p, args, progress);
         if (json) Console.WriteLine(report.ToJsonString());
         else MlpReportPrinter.Print(report, Console.Out);
         return 0;
