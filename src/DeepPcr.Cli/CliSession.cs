@@ -23,6 +23,7 @@ public sealed record CliSession(bool Verbose, long? MaxMemory)
     public static Option<string?> MaxMemoryOption() => new("--max-memory")
     {
         Description = "Refuse runs whose estimated memory exceeds SIZE (e.g. 512M, 8G; default: the memory available now).",
+        HelpName = "SIZE",
         Recursive = true,
     };
 
