@@ -75,7 +75,7 @@ public class MlpStackTests
             var chain = MlpChain.Random(16, 4, 0.9, activation, ScalarType.Float32, seed: 1);
             var input = torch.randn(new long[] { 2, 4 }, generator: new Generator(4));
             var expected = DeepPcr.Solvers.SequentialPass.Run(chain, input)[15];
-            var fused = new FusedMlpLoop(chain);
+            var fused = new FusedMlpLoop<float>(chain);
             var output = new float[8];
             fused.Forward(input.data<float>().ToArray(), output);
             Assert.InRange(Recurrences.MaxAbsDiff(torch.tensor(output).reshape(2, 4), expected), 0.0, 1e-5);

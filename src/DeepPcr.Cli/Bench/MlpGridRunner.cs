@@ -46,6 +46,10 @@ public static class MlpGridRunner
             points.Add(result);
             progress.Advance($"L={p.Layers} w={p.Width} B={p.Batch}: {Summary(result)} ({watch.Elapsed.TotalSeconds:0.0} s)");
         }
+        var measured = all.Where((p, i) => points[i]!["not_run"] is null).ToArray();
+        progress.Note($"PyTorch peer ({PyTorchPeer.Version}) on {measured.Length} points ...");
+        var pytorch = PyTorchPeer.Measure(measured);
+        foreach (var point in points) PyTorchPeer.Attach(point!.AsObject(), pytorch);
         report["points"] = points;
         return report;
     }

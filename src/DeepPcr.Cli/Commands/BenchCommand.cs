@@ -57,11 +57,12 @@ public static class BenchCommand
             Console.WriteLine(Path.Combine(folder, "results.csv"));
             return 0;
         }));
-        var bench = new Command("bench", "Benchmarks: `bench mlp`, `bench diffusion`, `bench kernels`, `bench solvers`.");
+        var bench = new Command("bench", "Benchmarks: `bench mlp`, `bench diffusion`, `bench kernels`, `bench solvers`, `bench modules`.");
         bench.Subcommands.Add(mlp);
         bench.Subcommands.Add(Diffusion(args));
         bench.Subcommands.Add(BenchKernelsCommand.Create(args));
         bench.Subcommands.Add(BenchSolversCommand.Create(args));
+        bench.Subcommands.Add(BenchModulesCommand.Create(args));
         return bench;
     }
 

@@ -82,6 +82,13 @@ public sealed class ProgressReporter : IDisposable
         plain.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{now}/{total}] {message} ({Clock(elapsed)} elapsed, about {Clock(left)} left)"));
     }
 
+    /// <summary>Says what runs now without completing a unit: the bar's description, or a plain line.</summary>
+    public void Note(string message)
+    {
+        if (bar is not null) bar.Description = Markup.Escape(message.Length > 40 ? message[..37] + "..." : message);
+        else plain.WriteLine(message);
+    }
+
     /// <summary>Stops the bar (left on screen at its last state).</summary>
     public void Dispose()
     {

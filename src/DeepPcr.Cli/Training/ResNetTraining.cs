@@ -29,7 +29,7 @@ public static class ResNetTraining
             {
                 var r = run.RunEpoch(epoch, minibatches, data);
                 progress.Advance(string.Create(CultureInfo.InvariantCulture,
-                    $"epoch {epoch}/{options.Epochs} {run.Name,-12} {r.EpochMs / 1000,7:0.00} s  loss {r.TrainLoss:0.0000}  test accuracy {r.TestAccuracy:0.000}  Newton iterations {r.MeanIterations:0.0}  fallbacks {r.Fallbacks}"));
+                    $"epoch {epoch}/{options.Epochs} {run.Name,-15} {r.EpochMs / 1000,7:0.00} s  loss {r.TrainLoss:0.0000}  test accuracy {r.TestAccuracy:0.000}  Newton iterations {r.MeanIterations:0.0}  fallbacks {r.Fallbacks}"));
             }
         }
         return runs;
@@ -57,6 +57,8 @@ public static class ResNetTraining
         report["train_samples"] = data.TrainInputs.shape[0];
         report["test_samples"] = data.TestInputs.shape[0];
         double? sequential = runs.FirstOrDefault(r => r.Name == "sequential") is { } s ? MedianEpochMs(s) : null;
+        double? sequentialHost = runs.FirstOrDefault(r => r.Name == "sequential-host") is { } h ? MedianEpochMs(h) : null;
+        var fastest = runs.Where(r => ResNetTrainingOptions.SequentialSolvers.Contains(r.Name)).MinBy(MedianEpochMs);
         foreach (var run in runs)
         {
             double median = MedianEpochMs(run);
@@ -72,6 +74,9 @@ public static class ResNetTraining
                 ["iterations_per_epoch"] = new JsonArray(run.Epochs.Select(e => (JsonNode)e.MeanIterations).ToArray()),
                 ["fallbacks"] = run.Epochs.Sum(e => e.Fallbacks),
                 ["speedup_vs_sequential"] = sequential is double q ? q / median : null,
+                ["speedup_vs_sequential_host"] = sequentialHost is double qh ? qh / median : null,
+                ["fastest_sequential"] = fastest?.Name,
+                ["speedup_vs_fastest_sequential"] = fastest is null ? null : MedianEpochMs(fastest) / median,
             };
         }
         return report;

@@ -35,6 +35,7 @@ public sealed class PathAndOutputTests : IDisposable
         new[] { "bench", "mlp", "--out", "/proc/deeppcr-out", "--layers", "2", "--widths", "1", "--batches", "1" },
         new[] { "bench", "solvers", "--out", "/proc/deeppcr-out", "--layers", "2", "--widths", "1" },
         new[] { "bench", "diffusion", "--out", "/proc/deeppcr-out" },
+        new[] { "bench", "modules", "--out", "/proc/deeppcr-out" },
         new[] { "sample", "diffusion", "--out", "/proc/deeppcr-out" },
         new[] { "train", "diffusion", "--out", "/proc/deeppcr.safetensors" },
         new[] { "train", "classifier", "--out", "FILE" + "/c.safetensors" },
