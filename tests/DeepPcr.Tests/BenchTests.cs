@@ -15,7 +15,7 @@ public class BenchTests
     public void TinyGridWritesEveryOutputAndMarksCellsNotRun()
     {
         var grid = new MlpGrid(new[] { 2, 8 }, new[] { 1, 3 }, new[] { 1 }, 0.9, Activation.Tanh, ScalarType.Float32, 0, 1, CapMs: 1e9);
-        var report = MlpGridRunner.Run(grid, new[] { "bench", "mlp" }, TextWriter.Null);
+        var report = MlpGridRunner.Run(grid, new[] { "bench", "mlp" }, DeepPcr.Cli.Progress.ProgressReporter.Plain(TextWriter.Null));
         var points = report["points"]!.AsArray();
         Assert.Equal(4, points.Count);
         foreach (var point in points)
@@ -29,7 +29,9 @@ public class BenchTests
         points.Add(new JsonObject { ["layers"] = 8, ["width"] = 64, ["batch"] = 1, ["not_run"] = true, ["estimated_deeppcr_ms"] = 12345.0 });
         report["grid"]!["widths"]!.AsArray().Add(64);
         string folder = Directory.CreateTempSubdirectory("deeppcr-bench").FullName;
-        var pngs = MlpPlots.Write(report, folder);
+        using var outputs = new DeepPcr.Cli.Files.AtomicOutputs();
+        var pngs = MlpPlots.Write(report, folder, outputs);
+        outputs.Commit();
         Assert.Equal(5, pngs.Count);
         Assert.All(pngs, p => Assert.True(new FileInfo(p).Length > 1000, p));
         string csv = MlpResultsCsv.Format(report);

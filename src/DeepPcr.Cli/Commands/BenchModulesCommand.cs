@@ -1,5 +1,7 @@
+using DeepPcr.Cli.Progress;
+using DeepPcr.Cli.Files;
+using DeepPcr.Cli.Errors;
 using System.CommandLine;
-using System.Text.Json;
 using DeepPcr.Cli.Modules;
 
 namespace DeepPcr.Cli.Commands;
@@ -19,13 +21,16 @@ public static class BenchModulesCommand
         command.SetAction(parsed => CommandRunner.Run(() =>
         {
             int r = parsed.GetValue(repeats);
-            if (r < 1) throw new ArgumentException("--repeats must be at least 1.");
-            var report = ModuleBench.Run(ModuleCase.Defaults, r, parsed.GetValue(seed), args, Console.Error);
-            string text = report.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-            if (parsed.GetValue(output) is { } folder)
+            if (r < 1) throw new UsageException($"--repeats must be at least 1 (got {r}).");
+            string? folder = parsed.GetValue(output);
+            if (folder is not null) PathChecks.WritableFolder(folder, "--out");
+            System.Text.Json.Nodes.JsonObject report;
+            using (var progress = ProgressReporter.Start("bench modules")) report = ModuleBench.Run(ModuleCase.Defaults, r, parsed.GetValue(seed), args, progress);
+            if (folder is not null)
             {
-                Directory.CreateDirectory(folder);
-                File.WriteAllText(Path.Combine(folder, "results.json"), text);
+                using var outputs = new AtomicOutputs();
+                outputs.WriteJson(Path.Combine(folder, "results.json"), report);
+                outputs.Commit();
             }
             if (parsed.GetValue(json))
             {

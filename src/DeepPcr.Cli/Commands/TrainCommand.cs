@@ -1,3 +1,7 @@
+using DeepPcr.Cli.Progress;
+using DeepPcr.Cli.Limits;
+using DeepPcr.Cli.Files;
+using DeepPcr.Cli.Errors;
 using System.CommandLine;
 using System.Text.Json;
 using DeepPcr.Cli.Training;
@@ -31,19 +35,23 @@ public static class TrainCommand
                 parsed.GetValue(lr), ResNetTrainingOptions.ParseSolvers(parsed.GetValue(solver)!), parsed.GetValue(data)!, parsed.GetValue(seed));
             options.Validate();
             string? folder = parsed.GetValue(output);
-            if (parsed.GetValue(save) && folder is null) throw new ArgumentException("--save needs --out DIR.");
+            if (parsed.GetValue(save) && folder is null) throw new UsageException("--save needs --out DIR.");
+            if (folder is not null) PathChecks.WritableFolder(folder, "--out");
+            MemoryEstimates.ResNet($"train resnet at depth {options.Depth}, width {options.Width}, batch {options.Batch}", options.Depth, options.Width, options.Batch, options.Solvers.Length).Check();
             var dataset = LoadData(options.Data);
-            var runs = ResNetTraining.Run(options, dataset, Console.Error);
+            IReadOnlyList<SolverRun> runs;
+            using (var progress = ProgressReporter.Start("train resnet")) runs = ResNetTraining.Run(options, dataset, progress);
             try
             {
                 var report = ResNetTraining.Report(runs, options, dataset, args);
                 if (folder is not null)
                 {
-                    Directory.CreateDirectory(folder);
-                    File.WriteAllText(Path.Combine(folder, "training.csv"), ResNetTraining.Csv(runs));
-                    File.WriteAllText(Path.Combine(folder, "results.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-                    ResNetTraining.LossPlot(runs, options, Path.Combine(folder, "loss_vs_time.png"));
-                    if (parsed.GetValue(save)) foreach (var run in runs) ResNetModelFile.Save(run.Model, Path.Combine(folder, $"resnet_{run.Name}.safetensors"));
+                    using var outputs = new AtomicOutputs();
+                    outputs.WriteAllText(Path.Combine(folder, "training.csv"), ResNetTraining.Csv(runs));
+                    outputs.WriteJson(Path.Combine(folder, "results.json"), report);
+                    ResNetTraining.LossPlot(runs, options, Path.Combine(folder, "loss_vs_time.png"), outputs);
+                    if (parsed.GetValue(save)) foreach (var run in runs) outputs.Save(Path.Combine(folder, $"resnet_{run.Name}.safetensors"), path => ResNetModelFile.Save(run.Model, path));
+                    outputs.Commit();
                 }
                 if (parsed.GetValue(json)) Console.WriteLine(report.ToJsonString());
                 else PrintTable(report, runs);
@@ -66,7 +74,7 @@ public static class TrainCommand
     {
         "digits" => DigitsLoader.Load(),
         _ when spec.StartsWith("mnist:", StringComparison.Ordinal) => MnistIdxReader.Load(spec["mnist:".Length..]),
-        _ => throw new ArgumentException($"Unknown --data '{spec}'; use digits or mnist:DIR."),
+        _ => throw new UsageException($"Unknown --data '{spec}'; use digits or mnist:DIR."),
     };
 
     private static void PrintTable(System.Text.Json.Nodes.JsonObject report, IReadOnlyList<SolverRun> runs)

@@ -5,7 +5,7 @@ using TorchSharp;
 namespace DeepPcr.Cli.Measuring;
 
 /// <summary>
-/// The one measuring harness of every benchmark command (DESIGN.md section 4): warm-up, interleaved
+/// The one measuring harness of every benchmark command (docs/design.md section 4): warm-up, interleaved
 /// repetitions (each repetition runs every case once, in an order rotated by one each time so that no case
 /// always follows another), medians, and per-case thread settings that bound TorchSharp's intra-op threads and the
 /// host kernels' threads (<see cref="HostThreads"/>) alike. Processes that use it are

@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using System.Text.Json.Nodes;
 using DeepPcr.Cli.Measuring;
 using DeepPcr.Models.Mlp;
@@ -11,10 +12,10 @@ public static class MlpExperiment
 {
     /// <summary>The report: the envelope, `layers`, `width`, `batch`, the network's settings, `forward` and `backward`
     /// (with the PyTorch peer's columns, <see cref="PyTorchPeer"/>).</summary>
-    public static JsonObject Run(MlpPoint point, IEnumerable<string> args)
+    public static JsonObject Run(MlpPoint point, IEnumerable<string> args, ProgressReporter? progress = null)
     {
         var report = Provenance.Envelope(point.DtypeName, Threads, args);
-        foreach (var (key, value) in RunPoint(point)) report[key] = value?.DeepClone();
+        foreach (var (key, value) in RunPoint(point, progress)) report[key] = value?.DeepClone();
         PyTorchPeer.Attach(report, PyTorchPeer.Measure([point]));
         return report;
     }
@@ -32,7 +33,9 @@ public static class MlpExperiment
     }
 
     /// <summary>One point without the envelope: `layers`, `width`, `batch`, settings, `forward` and `backward`.</summary>
-    public static JsonObject RunPoint(MlpPoint point)
+    /// <param name="point">The point.</param>
+    /// <param name="progress">Advanced once after the forward and once after the backward benchmark, or null.</param>
+    public static JsonObject RunPoint(MlpPoint point, ProgressReporter? progress = null)
     {
         point.Validate();
         using var scope = torch.NewDisposeScope();
@@ -46,8 +49,12 @@ public static class MlpExperiment
         report["gain"] = point.Gain;
         report["seed"] = point.Seed;
         report["repeats"] = point.Repeats;
+        report["warmup"] = Warmup.Harness;
+        if (progress is not null) progress.Total = 2;
         report["forward"] = MlpForwardBenchmark.Run(point, chain, input);
+        progress?.Advance("forward pass timed");
         report["backward"] = MlpBackwardBenchmark.Run(point, chain, input);
+        progress?.Advance("backward pass timed");
         return report;
     }
 }

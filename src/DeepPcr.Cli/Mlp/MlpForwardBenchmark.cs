@@ -33,7 +33,7 @@ public static class MlpForwardBenchmark
         using var layered = new LayerByLayerMlp(chain);
         var baselines = new SequentialBaselines(chain, input, cotangent: null);
 
-        // Only a run that converged without a fallback is a DeepPCR timing (DESIGN.md section 4).
+        // Only a run that converged without a fallback is a DeepPCR timing (docs/design.md section 4).
         bool timeDeepPcr = solution.Fallback == Fallback.None && solution.Termination == Termination.Converged;
         var cases = new List<BenchCase>(ThreadedCases.For("torch_sequential", () => TorchForward(layered, input)));
         cases.AddRange(baselines.Cases());

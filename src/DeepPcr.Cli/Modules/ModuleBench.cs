@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using DeepPcr.Autograd;
@@ -20,8 +21,9 @@ namespace DeepPcr.Cli.Modules;
 public static class ModuleBench
 {
     /// <summary>Runs every case; returns the report (envelope and `cases`).</summary>
-    public static JsonObject Run(IReadOnlyList<ModuleCase> cases, int repeats, long seed, IEnumerable<string> args, TextWriter log)
+    public static JsonObject Run(IReadOnlyList<ModuleCase> cases, int repeats, long seed, IEnumerable<string> args, ProgressReporter progress)
     {
+        progress.Total = cases.Count * 4;
         var report = Provenance.Envelope("float32", "plain: best of 1 and 2 TorchSharp threads; chains: best of 1 and 2 TorchSharp threads, host kernels on every core", args);
         var rows = new JsonArray();
         foreach (var c in cases)
@@ -30,11 +32,12 @@ public static class ModuleBench
             {
                 foreach (string solver in new[] { "auto", "deeppcr" })
                 {
-                    log.WriteLine($"bench modules: {c.Name} (L, w, B) = ({c.Layers}, {c.Width}, {c.Batch}), {pass}, {solver}");
                     rows.Add(Measure(c, pass, solver, repeats, seed));
+                    progress.Advance($"{c.Name} (L, w, B) = ({c.Layers}, {c.Width}, {c.Batch}), {pass}, {solver}");
                 }
             }
         }
+        report["warmup"] = Warmup.Harness;
         report["cases"] = rows;
         return report;
     }

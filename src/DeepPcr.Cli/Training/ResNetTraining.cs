@@ -1,3 +1,5 @@
+using DeepPcr.Cli.Progress;
+using DeepPcr.Cli.Files;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -14,18 +16,19 @@ namespace DeepPcr.Cli.Training;
 public static class ResNetTraining
 {
     /// <summary>Runs the training and returns every solver's run (disposed by the caller).</summary>
-    public static IReadOnlyList<SolverRun> Run(ResNetTrainingOptions options, Dataset data, TextWriter progress)
+    public static IReadOnlyList<SolverRun> Run(ResNetTrainingOptions options, Dataset data, ProgressReporter progress)
     {
         options.Validate();
         torch.set_num_threads(1);
         var minibatches = Minibatches((int)data.TrainInputs.shape[0], options.Batch, options.Seed);
         var runs = options.Solvers.Select(s => new SolverRun(s, options, data)).ToArray();
+        progress.Total = options.Epochs * runs.Length;
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             foreach (var run in runs)
             {
                 var r = run.RunEpoch(epoch, minibatches, data);
-                progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                progress.Advance(string.Create(CultureInfo.InvariantCulture,
                     $"epoch {epoch}/{options.Epochs} {run.Name,-15} {r.EpochMs / 1000,7:0.00} s  loss {r.TrainLoss:0.0000}  test accuracy {r.TestAccuracy:0.000}  Newton iterations {r.MeanIterations:0.0}  fallbacks {r.Fallbacks}"));
             }
         }
@@ -50,6 +53,7 @@ public static class ResNetTraining
         report["epochs"] = options.Epochs;
         report["learning_rate"] = options.LearningRate;
         report["data"] = data.Name;
+        report["warmup"] = Warmup.Training;
         report["train_samples"] = data.TrainInputs.shape[0];
         report["test_samples"] = data.TestInputs.shape[0];
         double? sequential = runs.FirstOrDefault(r => r.Name == "sequential") is { } s ? MedianEpochMs(s) : null;
@@ -98,7 +102,7 @@ public static class ResNetTraining
     }
 
     /// <summary>A PNG of training loss against training wall-clock time, one line per solver.</summary>
-    public static void LossPlot(IReadOnlyList<SolverRun> runs, ResNetTrainingOptions options, string path)
+    public static void LossPlot(IReadOnlyList<SolverRun> runs, ResNetTrainingOptions options, string path, AtomicOutputs outputs)
     {
         var plot = new ScottPlot.Plot();
         foreach (var run in runs)
@@ -111,6 +115,8 @@ public static class ResNetTraining
         plot.YLabel("mean training loss of the epoch");
         plot.Title($"ResNet, {options.Depth} blocks of width {options.Width}, batch {options.Batch} ({Environment.ProcessorCount}-core CPU)");
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-        plot.SavePng(path, 900, 600);
+        Plots.FewPoints.Mark(plot, runs.SelectMany(r => r.Epochs.Select(e => e.WallMs / 1000)), runs.Max(r => r.Epochs.Count) < 2,
+            "one epoch: one point per solver, no curve (the numbers are in training.csv)");
+        outputs.Save(path, p => plot.SavePng(p, 900, 600));
     }
 }
