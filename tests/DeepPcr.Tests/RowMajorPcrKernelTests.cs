@@ -38,7 +38,7 @@ public class RowMajorPcrKernelTests
         var c = recurrence.C.contiguous().data<T>().ToArray();
         var z0 = recurrence.Z0.contiguous().data<T>().ToArray();
         int rounds;
-        fixed (T* pa = a, pc = c, pz = z0) rounds = CpuPcrKernel.Solve(length, batch, width, width * width, pa, pc, pz);
+        fixed (T* pa = a, pc = c, pz = z0) rounds = CpuPcrKernel.Solve(length, batch, width, HostBlock.Dense(width), pa, pc, pz);
         var states = typeof(T) == typeof(float)
             ? torch.tensor((float[])(object)c, recurrence.C.shape)
             : torch.tensor((double[])(object)c, recurrence.C.shape);

@@ -18,14 +18,23 @@ public static class AutogradJacobian
     /// <param name="first">Index of the first step.</param>
     /// <param name="inputs">(n, B, w).</param>
     /// <param name="structure">The layout to return: dense (n, B, w, w), diagonal (n, B, w), scalar (n, B, 1).</param>
-    public static Tensor Compute(IChainStep step, int first, Tensor inputs, JacobianStructure structure)
+    public static Tensor Compute(IChainStep step, int first, Tensor inputs, JacobianStructure structure) =>
+        Compute(step, first, inputs, structure == JacobianStructure.BlockDiagonal ? Linear.BlockStructure.Of(step) : Linear.BlockStructure.For(structure));
+
+    /// <summary>As above for a structure strategy (block-diagonal blocks come from the dense Jacobian, w vector-Jacobian products).</summary>
+    /// <param name="step">The chain step.</param>
+    /// <param name="first">Index of the first step.</param>
+    /// <param name="inputs">(n, B, w).</param>
+    /// <param name="blocks">The layout to return.</param>
+    public static Tensor Compute(IChainStep step, int first, Tensor inputs, Linear.BlockStructure blocks)
     {
+        var structure = blocks.Kind;
         using var scope = torch.NewDisposeScope();
         using var grad = torch.enable_grad();
         var x = inputs.detach().requires_grad_(true);
         var y = step.Evaluate(first, x);
         Tensor result;
-        if (structure == JacobianStructure.Dense)
+        if (structure is JacobianStructure.Dense or JacobianStructure.BlockDiagonal)
         {
             int w = (int)y.shape[^1];
             var rows = new Tensor[w];
@@ -36,7 +45,7 @@ public static class AutogradJacobian
                 var component = y.select(-1, i).sum();
                 rows[i] = torch.autograd.grad(new[] { component }, new[] { x }, retain_graph: i < w - 1)[0];
             }
-            result = torch.stack(rows, dim: -2);
+            result = blocks.FromDense(torch.stack(rows, dim: -2));
         }
         else
         {
@@ -51,5 +60,5 @@ public static class AutogradJacobian
     /// <param name="first">Index of the first step.</param>
     /// <param name="inputs">(n, B, w).</param>
     public static Tensor Of(IChainStep step, int first, Tensor inputs) =>
-        step.Jacobian(first, inputs) ?? Compute(step, first, inputs, step.JacobianStructure);
+        step.Jacobian(first, inputs) ?? Compute(step, first, inputs, Linear.BlockStructure.Of(step));
 }

@@ -13,7 +13,7 @@ namespace DeepPcr.Engines;
 /// </summary>
 internal sealed class TorchAdjoint(IChainStep step, Tensor input, Tensor states, Tensor cotangents) : IAdjointBackend, IDisposable
 {
-    private readonly BlockStructure structure = BlockStructure.For(step.JacobianStructure);
+    private readonly BlockStructure structure = BlockStructure.Of(step);
     private Tensor? inputs, transposed, reversed, lambda;
 
     /// <summary>(L, B, w): lambda_l = dLoss/dz_l, after the solve.</summary>

@@ -160,7 +160,7 @@ internal sealed class TorchBackend : IChainBackend
             ChainStates.Replace(ref trial, newton);
             return;
         }
-        var dense = NormalEquations.Dense(blocks!, structure!.Kind, z!.shape[2]);
+        var dense = structure!.ToDense(blocks!, z!.shape[2]);
         var system = NormalEquations.Build(dense, residual!, lambda.ToArray());
         var solution = BlockTridiagonalPcr.SolveUnchecked(system);
         PcrRounds = Math.Max(PcrRounds, solution.Rounds);

@@ -36,14 +36,13 @@ public static class ChunkedPcr
         var z0 = recurrence.Z0.contiguous();
         var c = recurrence.C.contiguous().clone();
         int length = recurrence.Length, batch = (int)c.shape[1], width = (int)c.shape[2];
-        int block = (int)recurrence.Structure.BlockShape(width).Aggregate(1L, (x, y) => x * y);
         int chunk = Math.Min(chunkSize, length);
         int rounds;
         fixed (byte* pa = a.bytes, pc = c.bytes, pz = z0.bytes)
         {
             rounds = c.dtype == ScalarType.Float32
-                ? Kernels.ChunkedPcrKernel.Solve(length, batch, width, block, chunk, (float*)pa, (float*)pc, (float*)pz)
-                : Kernels.ChunkedPcrKernel.Solve(length, batch, width, block, chunk, (double*)pa, (double*)pc, (double*)pz);
+                ? Kernels.ChunkedPcrKernel.Solve(length, batch, width, recurrence.Structure.HostBlock(width), chunk, (float*)pa, (float*)pc, (float*)pz)
+                : Kernels.ChunkedPcrKernel.Solve(length, batch, width, recurrence.Structure.HostBlock(width), chunk, (double*)pa, (double*)pc, (double*)pz);
         }
         return new PcrSolution(c.MoveToOuterDisposeScope(), rounds);
     }

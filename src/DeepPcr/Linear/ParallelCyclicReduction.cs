@@ -72,7 +72,7 @@ public static class ParallelCyclicReduction
         var z0 = recurrence.Z0.contiguous();
         var c = recurrence.C.contiguous().clone();
         int length = recurrence.Length, batch = (int)c.shape[1], width = (int)c.shape[2];
-        int block = (int)recurrence.Structure.BlockShape(width).Aggregate(1L, (x, y) => x * y);
+        var block = recurrence.Structure.HostBlock(width);
         int rounds;
         // Tensor.bytes is a view of a CPU tensor's own memory: the kernel writes the solution into c.
         fixed (byte* pa = a.bytes, pc = c.bytes, pz = z0.bytes)
@@ -84,7 +84,7 @@ public static class ParallelCyclicReduction
         return new PcrSolution(c.MoveToOuterDisposeScope(), rounds);
     }
 
-    private static unsafe int RunHostKernel<T>(bool tiled, int length, int batch, int width, int block, T* a, T* c, T* z0)
+    private static unsafe int RunHostKernel<T>(bool tiled, int length, int batch, int width, Kernels.HostBlock block, T* a, T* c, T* z0)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
         tiled ? Kernels.TiledPcrKernel.SolveRowMajor(length, batch, width, a, c, z0) : Kernels.CpuPcrKernel.Solve(length, batch, width, block, a, c, z0);
 

@@ -42,8 +42,8 @@ public static class PcrRound
         {
             long bytes = (long)(length - s) * batch * width * c.ElementSize;
             Buffer.MemoryCopy(pc, ps, bytes, bytes);
-            if (c.dtype == ScalarType.Float32) Kernels.CpuPcrKernel.RunRound(s, length, batch, width, block, (float*)pa, (float*)pn, (float*)ps, (float*)pc);
-            else Kernels.CpuPcrKernel.RunRound(s, length, batch, width, block, (double*)pa, (double*)pn, (double*)ps, (double*)pc);
+            if (c.dtype == ScalarType.Float32) Kernels.CpuPcrKernel.RunRound(s, length, batch, width, structure.HostBlock(width), (float*)pa, (float*)pn, (float*)ps, (float*)pc);
+            else Kernels.CpuPcrKernel.RunRound(s, length, batch, width, structure.HostBlock(width), (double*)pa, (double*)pn, (double*)ps, (double*)pc);
         }
     }
 
@@ -145,6 +145,8 @@ public static class PcrRound
     {
         Chains.JacobianStructure.Dense => (2.0 * width * width, 2.0 * width * width * width),
         Chains.JacobianStructure.Diagonal => (2.0 * width, width),
+        // k x k blocks of diagonals of width h = w / k: k^2 h multiply-adds applied, k^3 h composed.
+        Chains.JacobianStructure.BlockDiagonal => (2.0 * structure.BlockShape(width)[0] * width, 2.0 * structure.BlockShape(width)[0] * structure.BlockShape(width)[0] * width),
         _ => (2.0 * width, 1),
     };
 }

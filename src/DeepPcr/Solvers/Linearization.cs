@@ -44,7 +44,7 @@ public abstract class Linearization
     {
         public override ChainMethod Method => ChainMethod.DeepPcr;
         public override JacobianChoice Choice => JacobianChoice.Exact;
-        public override BlockStructure StructureFor(IChainStep step) => BlockStructure.For(step.JacobianStructure);
+        public override BlockStructure StructureFor(IChainStep step) => BlockStructure.Of(step);
         public override Tensor Blocks(IChainStep step, int first, Tensor inputs) => AutogradJacobian.Of(step, first, inputs);
     }
 
@@ -75,9 +75,7 @@ public abstract class Linearization
         {
             using var scope = torch.NewDisposeScope();
             var exact = AutogradJacobian.Of(step, first, inputs);
-            var reduced = step.JacobianStructure == JacobianStructure.Dense
-                ? BlockStructure.For(structure).FromDense(exact)
-                : exact.mean(new long[] { -1 }, keepdim: true); // diagonal to scalar: trace / w
+            var reduced = BlockStructure.For(structure).FromDense(BlockStructure.Of(step).ToDense(exact, step.Width));
             return reduced.MoveToOuterDisposeScope();
         }
     }

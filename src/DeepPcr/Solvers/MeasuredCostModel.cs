@@ -49,7 +49,7 @@ public sealed class MeasuredCostModel : IAutoCostModel
         if (length < 2) return new AutoCosts(sequential, perStep, double.NaN, double.NaN);
         // One Newton iteration's evaluation and Jacobians: a fixed cost plus one per step, from 16 and 64 steps.
         double evaluation = Extrapolate(length, n => EvaluationMs(step, input, n));
-        var structure = BlockStructure.For(step.JacobianStructure);
+        var structure = BlockStructure.Of(step);
         double flops = 0;
         for (int s = 1; s < length; s *= 2) flops += PcrRound.Flops(structure, s, length, batch, width);
         double pcr = flops * PcrNanosecondsPerFlop() / 1e6;

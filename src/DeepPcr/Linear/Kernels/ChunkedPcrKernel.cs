@@ -17,15 +17,16 @@ internal static unsafe class ChunkedPcrKernel
     /// <param name="length">L.</param>
     /// <param name="batch">B.</param>
     /// <param name="width">w.</param>
-    /// <param name="blockSize">w * w, w or 1.</param>
+    /// <param name="block">The declared block structure.</param>
     /// <param name="chunk">Rows per chunk, 1 &lt;= chunk.</param>
     /// <param name="a">(L, B, block), read only.</param>
     /// <param name="c">(L, B, w), overwritten with the solution.</param>
     /// <param name="z0">(B, w).</param>
-    public static int Solve<T>(int length, int batch, int width, int blockSize, int chunk, T* a, T* c, T* z0)
+    public static int Solve<T>(int length, int batch, int width, HostBlock block, int chunk, T* a, T* c, T* z0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int chunks = (length + chunk - 1) / chunk;
+        int blockSize = block.Size;
         long rowA = (long)batch * blockSize, rowC = (long)batch * width;
         T* maps = (T*)NativeMemory.AllocZeroed((nuint)(chunks * rowA * 2), (nuint)sizeof(T));   // P_m, then scratch
         T* ends = (T*)NativeMemory.AllocZeroed((nuint)(chunks * rowC), (nuint)sizeof(T));       // e_m, then Z_m
@@ -49,7 +50,7 @@ internal static unsafe class ChunkedPcrKernel
                         for (int l = from; l < to; l++)
                         {
                             T* al = a + l * rowA + b * blockSize;
-                            Step(al, y, c + l * rowC + b * width, end + b * width, width, blockSize, normal);
+                            Step(al, y, c + l * rowC + b * width, end + b * width, width, block, normal);
                             new Span<T>(end + b * width, width).CopyTo(new Span<T>(y, width));
                             if (m == 0) continue;
                             if (l == from)
@@ -57,7 +58,7 @@ internal static unsafe class ChunkedPcrKernel
                                 new Span<T>(al, blockSize).CopyTo(new Span<T>(current, blockSize));
                                 continue;
                             }
-                            CpuPcrKernel.Compose(al, current, other, width, blockSize, cutoff);
+                            block.Compose(al, current, other, cutoff);
                             T* swap = current;
                             current = other;
                             other = swap;
@@ -68,7 +69,7 @@ internal static unsafe class ChunkedPcrKernel
             });
 
             // Boundary states: Z_m = P_m Z_{m-1} + e_m with Z_{-1} = 0 (chunk 0's map is 0).
-            int rounds = CpuPcrKernel.Solve(chunks, batch, width, blockSize, maps, ends, zeros);
+            int rounds = CpuPcrKernel.Solve(chunks, batch, width, block, maps, ends, zeros);
 
             Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, m =>
             {
@@ -83,7 +84,7 @@ internal static unsafe class ChunkedPcrKernel
                         for (int l = from; l < to; l++)
                         {
                             T* target = c + l * rowC + b * width;
-                            Step(a + l * rowA + b * blockSize, y, target, target, width, blockSize, normal);
+                            Step(a + l * rowA + b * blockSize, y, target, target, width, block, normal);
                             new Span<T>(target, width).CopyTo(new Span<T>(y, width));
                         }
                     }
@@ -100,10 +101,10 @@ internal static unsafe class ChunkedPcrKernel
     }
 
     /// <summary>target = A x + rhs (target may be rhs; x must not alias target).</summary>
-    private static void Step<T>(T* a, T* x, T* rhs, T* target, int width, int blockSize, T normal)
+    private static void Step<T>(T* a, T* x, T* rhs, T* target, int width, HostBlock block, T normal)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (target != rhs) new Span<T>(rhs, width).CopyTo(new Span<T>(target, width));
-        CpuPcrKernel.ApplyAdd(a, x, target, width, blockSize, normal);
+        block.ApplyAdd(a, x, target, normal);
     }
 }

@@ -21,17 +21,18 @@ internal static unsafe class CpuPcrKernel
     /// <param name="length">L.</param>
     /// <param name="batch">B.</param>
     /// <param name="width">w.</param>
-    /// <param name="blockSize">w * w (dense), w (diagonal) or 1 (scalar).</param>
+    /// <param name="block">The declared block structure.</param>
     /// <param name="a">(L, B, block), read only.</param>
     /// <param name="c">(L, B, w), overwritten with the solution.</param>
     /// <param name="z0">(B, w).</param>
     /// <returns>The rounds run: ceil(log2 L).</returns>
-    public static int Solve<T>(int length, int batch, int width, int blockSize, T* a, T* c, T* z0)
+    public static int Solve<T>(int length, int batch, int width, HostBlock block, T* a, T* c, T* z0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        int blockSize = block.Size;
         long rowA = (long)batch * blockSize, rowC = (long)batch * width;
         T normal = Limits<T>.SmallestNormal;
-        for (int b = 0; b < batch; b++) ApplyAdd(a + b * blockSize, z0 + b * width, c + b * width, width, blockSize, normal);
+        for (int b = 0; b < batch; b++) block.ApplyAdd(a + b * blockSize, z0 + b * width, c + b * width, normal);
         if (length == 1) return 0;
 
         nuint bytesA = (nuint)((length - 1) * rowA * sizeof(T)), bytesC = (nuint)(length * rowC * sizeof(T));
@@ -44,7 +45,7 @@ internal static unsafe class CpuPcrKernel
             for (int s = 1; s < length; s *= 2)
             {
                 Buffer.MemoryCopy(c, cOld, bytesC, (nuint)((length - s) * rowC * sizeof(T)));
-                RunRound(s, length, batch, width, blockSize, aCur, aNext, cOld, c);
+                RunRound(s, length, batch, width, block, aCur, aNext, cOld, c);
                 T* swap = aCur;
                 aCur = aNext;
                 aNext = swap;
@@ -68,16 +69,16 @@ internal static unsafe class CpuPcrKernel
     /// <param name="length">L.</param>
     /// <param name="batch">B.</param>
     /// <param name="width">w.</param>
-    /// <param name="blockSize">w * w, w or 1.</param>
+    /// <param name="block">The declared block structure.</param>
     /// <param name="aCur">(L - s, B, block): the blocks of rows s..L-1.</param>
     /// <param name="aNext">(L - 2s, B, block), written when L &gt; 2s.</param>
     /// <param name="cOld">(L - s, B, w): c of rows 0..L-s-1 before the round.</param>
     /// <param name="c">(L, B, w): updated in rows s..L-1.</param>
-    internal static void RunRound<T>(int s, int length, int batch, int width, int blockSize, T* aCur, T* aNext, T* cOld, T* c)
+    internal static void RunRound<T>(int s, int length, int batch, int width, HostBlock block, T* aCur, T* aNext, T* cOld, T* c)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var round = new Round<T>(s, batch, width, blockSize, aCur, aNext, cOld, c, Limits<T>.SmallestNormal, Limits<T>.Cutoff);
-        long work = (long)(length - s) * batch * blockSize * (length - 2 * s > 0 ? width + 1 : 1);
+        var round = new Round<T>(s, batch, width, block, aCur, aNext, cOld, c, Limits<T>.SmallestNormal, Limits<T>.Cutoff);
+        long work = (long)(length - s) * batch * block.Size * (length - 2 * s > 0 ? width + 1 : 1);
         if (work < ParallelThreshold || HostThreads.Limit == 1)
         {
             round.Rows(s, length);
@@ -88,11 +89,12 @@ internal static unsafe class CpuPcrKernel
     }
 
     /// <summary>One round's state; <see cref="Rows"/> updates rows [from, to).</summary>
-    private readonly struct Round<T>(int s, int batch, int width, int blockSize, T* aCur, T* aNext, T* cOld, T* c, T normal, T cutoff)
+    private readonly struct Round<T>(int s, int batch, int width, HostBlock block, T* aCur, T* aNext, T* cOld, T* c, T normal, T cutoff)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Rows(int from, int to)
         {
+            int blockSize = block.Size;
             long rowA = (long)batch * blockSize, rowC = (long)batch * width;
             for (int l = from; l < to; l++)
             {
@@ -101,54 +103,26 @@ internal static unsafe class CpuPcrKernel
                 T* cPrev = cOld + (l - s) * rowC;              // c_{l-s} of the previous round
                 T* aPrev = l >= 2 * s ? aCur + (l - 2 * s) * rowA : null;   // A_{l-s}
                 T* target = l >= 2 * s ? aNext + (l - 2 * s) * rowA : null; // A_l of the next round
-                if (blockSize == width)
+                if (block.Kind == Chains.JacobianStructure.Diagonal || (block.Kind != Chains.JacobianStructure.BlockDiagonal && width == 1))
                 {
                     // Diagonal blocks (and w = 1): a whole row is one elementwise operation over B * w values.
                     ElementwiseOps.MultiplyAdd(al, cPrev, cl, (int)rowC, normal);
                     if (target != null) ElementwiseOps.Multiply(al, aPrev, target, (int)rowA, cutoff);
                 }
-                else if (blockSize == 1)
+                else if (block.Kind == Chains.JacobianStructure.Scalar)
                 {
                     for (int b = 0; b < batch; b++) ElementwiseOps.ScaleAdd(al[b], cPrev + b * width, cl + b * width, width, normal);
                     if (target != null) ElementwiseOps.Multiply(al, aPrev, target, batch, cutoff);
                 }
                 else
                 {
-                    for (int b = 0; b < batch; b++) DenseBlockOps.ApplyAdd(al + b * blockSize, cPrev + b * width, cl + b * width, width, normal);
+                    for (int b = 0; b < batch; b++) block.ApplyAdd(al + b * blockSize, cPrev + b * width, cl + b * width, normal);
                     if (target != null)
                     {
-                        for (int b = 0; b < batch; b++) DenseBlockOps.Compose(al + b * blockSize, aPrev + b * blockSize, target + b * blockSize, width, cutoff);
+                        for (int b = 0; b < batch; b++) block.Compose(al + b * blockSize, aPrev + b * blockSize, target + b * blockSize, cutoff);
                     }
                 }
             }
         }
-    }
-
-    /// <summary>y += A x for one block of any structure.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void ApplyAdd<T>(T* a, T* x, T* y, int width, int blockSize, T normal)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (blockSize == width)
-        {
-            ElementwiseOps.MultiplyAdd(a, x, y, width, normal);
-        }
-        else if (blockSize == 1)
-        {
-            ElementwiseOps.ScaleAdd(a[0], x, y, width, normal);
-        }
-        else
-        {
-            DenseBlockOps.ApplyAdd(a, x, y, width, normal);
-        }
-    }
-
-    /// <summary>target = outer · inner for one block of any structure (target distinct from both).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Compose<T>(T* outer, T* inner, T* target, int width, int blockSize, T cutoff)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (blockSize == width * width && width > 1) DenseBlockOps.Compose(outer, inner, target, width, cutoff);
-        else ElementwiseOps.Multiply(outer, inner, target, blockSize, cutoff);
     }
 }

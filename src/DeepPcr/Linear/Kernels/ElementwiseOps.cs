@@ -60,6 +60,6 @@ internal static unsafe class ElementwiseOps
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Flush<T>(T value, T limit) where T : unmanaged, IFloatingPointIeee754<T> =>
+    internal static T Flush<T>(T value, T limit) where T : unmanaged, IFloatingPointIeee754<T> =>
         T.Abs(value) < limit ? T.Zero : value;
 }

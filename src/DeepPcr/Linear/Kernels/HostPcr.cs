@@ -44,8 +44,8 @@ internal static unsafe class HostPcr
                 for (int e = 0; e < block; e++) rowMajor[r * block + e] = a[e * stride + r];
             }
             return chunk > 0
-                ? ChunkedPcrKernel.Solve(length, batch, width, block, chunk, rowMajor, c, z0)
-                : CpuPcrKernel.Solve(length, batch, width, block, rowMajor, c, z0);
+                ? ChunkedPcrKernel.Solve(length, batch, width, HostBlock.Dense(width), chunk, rowMajor, c, z0)
+                : CpuPcrKernel.Solve(length, batch, width, HostBlock.Dense(width), rowMajor, c, z0);
         }
         finally
         {

@@ -18,17 +18,6 @@ namespace DeepPcr.Solvers.Globalization;
 /// </summary>
 internal static class NormalEquations
 {
-    /// <summary>The blocks as dense (n, B, w, w): diagonal (n, B, w) and scalar (n, B, 1) Jacobians expanded.</summary>
-    /// <param name="blocks">The step's Jacobian in its structure.</param>
-    /// <param name="structure">That structure.</param>
-    /// <param name="width">w.</param>
-    public static Tensor Dense(Tensor blocks, JacobianStructure structure, long width) => structure switch
-    {
-        JacobianStructure.Dense => blocks,
-        JacobianStructure.Diagonal => torch.diag_embed(blocks),
-        _ => blocks.unsqueeze(-1) * torch.eye(width, dtype: blocks.dtype, device: blocks.device),
-    };
-
     /// <summary>Builds the system for per-sample damping.</summary>
     /// <param name="jacobians">(n, B, w, w): row j holds df/dz of the step that produces state j from state j - 1.</param>
     /// <param name="residual">(n, B, w): r = f(z_{l-1}) - z_l.</param>
