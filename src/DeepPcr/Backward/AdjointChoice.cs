@@ -7,8 +7,8 @@ namespace DeepPcr.Backward;
 
 /// <summary>
 /// The backward half of "auto": on the first backward pass of a step for a (batch, dtype, device), both solves of the
-/// reversed chain run twice on the real cotangents, interleaved, and the faster (by its best time) is kept for every later
-/// call. Both answers are exact, so the calibration costs time, never accuracy; <see cref="Calibrated"/> says that it
+/// reversed chain run three times on the real cotangents, interleaved (the first round also pays the JIT), and the faster
+/// by its best time is kept for every later call. Both answers are exact, so the calibration costs time, never accuracy; <see cref="Calibrated"/> says that it
 /// happened so that a benchmark can report the first call on its own.
 /// </summary>
 public static class AdjointChoice
@@ -30,7 +30,7 @@ public static class AdjointChoice
     {
         double parallel = double.PositiveInfinity, sequential = double.PositiveInfinity;
         AdjointSolution? last = null;
-        for (int round = 0; round < 2; round++)
+        for (int round = 0; round < 3; round++)
         {
             foreach (var method in new[] { AdjointMethod.Sequential, AdjointMethod.Parallel })
             {

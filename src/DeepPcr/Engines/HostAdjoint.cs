@@ -9,8 +9,8 @@ namespace DeepPcr.Engines;
 /// <summary>
 /// The backward pass's backend in host memory, for steps with host kernels (<see cref="IHostChainStep"/>) on CPU
 /// float32/float64: the Jacobians at the accepted states come from <see cref="IHostChainStep.EvaluateOnHost{T}"/> in the
-/// planar layout, are transposed and reversed there, and the reversed chain is one dense PCR solve (or, as the fallback,
-/// chunked PCR with one chunk: row by row); the same numbers as the torch backend without a framework call per
+/// planar layout, are transposed and reversed there, and the reversed chain is one dense PCR solve (or row by row, for
+/// the sequential backward pass and the fallback); the same numbers as the torch backend without a framework call per
 /// operation. Parameter gradients come from the step's host method when it has one (reusing the evaluated outputs).
 /// </summary>
 internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
@@ -69,10 +69,12 @@ internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where
     public IReadOnlyList<Tensor>? ParameterGradients { get; private set; }
 
     /// <inheritdoc />
-    public void Linearize()
-    {
+    public void Linearize() =>
         step.EvaluateOnHost<T>(0, batch, chain.AsSpan(0, length * rowSize), outputs, new Span<T>(jacobian, (int)(block * stride)), stride);
-        // Reversed row k >= 1 holds J^T of step L - k; row 0 has no predecessor (its start state is 0).
+
+    /// <summary>Reversed row k &gt;= 1 holds J^T of step L - k; row 0 has no predecessor (its start state is 0).</summary>
+    private void Reverse()
+    {
         for (int i = 0; i < width; i++)
         {
             for (int j = 0; j < width; j++)
@@ -89,6 +91,29 @@ internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where
         }
     }
 
+    /// <summary>
+    /// The reversed chain row by row, reading the transposed Jacobians in place: u_k = c_k + J_{L-k}^T u_{k-1}, u_0 = c_0.
+    /// </summary>
+    private void SolveSequentially(T* u)
+    {
+        T normal = Limits<T>.SmallestNormal;
+        for (long k = 1; k < length; k++)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                long r = (length - k) * batch + b;                 // J of step L - k, sample b
+                T* previous = u + ((k - 1) * batch + b) * width;
+                T* row = u + (k * batch + b) * width;
+                for (int i = 0; i < width; i++)
+                {
+                    T sum = row[i];
+                    for (int j = 0; j < width; j++) sum += jacobian[(j * width + i) * stride + r] * previous[j];
+                    row[i] = ElementwiseOps.Flush(sum, normal);
+                }
+            }
+        }
+    }
+
     /// <inheritdoc />
     public int SolveReversed(bool sequential)
     {
@@ -96,7 +121,16 @@ internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where
         int rounds;
         fixed (T* pc = c, pz = zeros)
         {
-            rounds = HostPcr.SolveDense(length, batch, width, reversed, stride, pc, pz, planes, chunk: sequential ? length : 0);
+            if (sequential)
+            {
+                SolveSequentially(pc);
+                rounds = 0;
+            }
+            else
+            {
+                Reverse();
+                rounds = HostPcr.SolveDense(length, batch, width, reversed, stride, pc, pz, planes);
+            }
         }
         lambda = new T[length * rowSize];
         for (int k = 0; k < length; k++) c.AsSpan((length - 1 - k) * rowSize, rowSize).CopyTo(lambda.AsSpan(k * rowSize, rowSize));
