@@ -13,7 +13,7 @@ namespace DeepPcr.Models.Mlp;
 /// diag(act') W and analytic parameter gradients. <see cref="Mode"/> switches to the sequential pass.
 /// Parameters: "weight" (L, w, w) and "bias" (L, w).
 /// </summary>
-public sealed class MlpStack : nn.Module<Tensor, Tensor>, IHostDifferentiableChainStep
+public sealed class MlpStack : nn.Module<Tensor, Tensor>, IChainStepView
 {
     private readonly Parameter weight;
     private readonly Parameter bias;
@@ -55,37 +55,10 @@ public sealed class MlpStack : nn.Module<Tensor, Tensor>, IHostDifferentiableCha
     public int Width => chain.Width;
 
     /// <inheritdoc />
-    public JacobianStructure JacobianStructure => JacobianStructure.Dense;
-
-    /// <inheritdoc />
     public IReadOnlyList<Tensor> Parameters => new Tensor[] { weight, bias };
 
-    /// <inheritdoc />
-    public Tensor Evaluate(int first, Tensor inputs) => chain.Evaluate(first, inputs);
-
-    /// <inheritdoc />
-    public Tensor? Jacobian(int first, Tensor inputs) => chain.Jacobian(first, inputs);
-
-    /// <inheritdoc />
-    public IReadOnlyList<Tensor>? ParameterGradients(Tensor inputs, Tensor cotangents) => chain.ParameterGradients(inputs, cotangents);
-
-    /// <inheritdoc />
-    public bool SupportsHost(ScalarType dtype) => chain.SupportsHost(dtype);
-
-    /// <inheritdoc />
-    public void EvaluateOnHost<T>(int first, int batch, ReadOnlySpan<T> inputs, Span<T> outputs, Span<T> jacobian, long stride)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
-        chain.EvaluateOnHost(first, batch, inputs, outputs, jacobian, stride);
-
-    /// <inheritdoc />
-    public void RunSequentialOnHost<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
-        chain.RunSequentialOnHost(first, batch, start, states);
-
-    /// <inheritdoc />
-    public IReadOnlyList<Tensor> ParameterGradientsOnHost<T>(int batch, ReadOnlySpan<T> inputs, ReadOnlySpan<T> outputs, ReadOnlySpan<T> cotangents)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
-        chain.ParameterGradientsOnHost(batch, inputs, outputs, cotangents);
+    /// <summary>The chain this module is a view of.</summary>
+    public IHostDifferentiableChainStep Inner => chain;
 
     /// <summary>z_L (B, w) from the input z_0 (B, w).</summary>
     public override Tensor forward(Tensor input)

@@ -14,7 +14,7 @@ namespace DeepPcr.Models.Modules;
 /// gradients back through the stack to the layers' own parameters, one C++ node for all layers (returning a gradient
 /// per layer from the chain's backward instead cost about 17 us per parameter in TorchSharp's function bridge).
 /// </summary>
-public sealed class LinearLayersStep : IHostDifferentiableChainStep, IParameterCopies
+public sealed class LinearLayersStep : IChainStepView, IParameterCopies
 {
     private readonly TorchSharp.Modules.Linear[] layers;
     private readonly Activation activation;
@@ -47,17 +47,14 @@ public sealed class LinearLayersStep : IHostDifferentiableChainStep, IParameterC
     /// <summary>The chain over the stacked parameters of the last <see cref="Refresh"/>.</summary>
     public MlpChain Chain => chain;
 
+    /// <summary>The chain over the stacked parameters of the last <see cref="Refresh"/>.</summary>
+    public IHostDifferentiableChainStep Inner => chain;
+
     /// <inheritdoc />
     public int Length => chain.Length;
 
     /// <inheritdoc />
     public int Width => chain.Width;
-
-    /// <inheritdoc />
-    public JacobianStructure JacobianStructure => JacobianStructure.Dense;
-
-    /// <summary>The stacked weights (L, w, w) and biases (L, w) of the last <see cref="Refresh"/>: differentiable views of the layers' own parameters.</summary>
-    public IReadOnlyList<Tensor> Parameters => chain.Parameters;
 
     /// <summary>Stacks the layers' current parameters again (in the caller's grad mode, so that gradients reach them).</summary>
     public void Refresh() => chain = Stack();
@@ -68,31 +65,4 @@ public sealed class LinearLayersStep : IHostDifferentiableChainStep, IParameterC
         var b = torch.stack(layers.Select(l => l.bias ?? torch.zeros_like(l.weight![0])), 0).DetachFromDisposeScope();
         return new MlpChain(w, b, activation);
     }
-
-    /// <inheritdoc />
-    public Tensor Evaluate(int first, Tensor inputs) => chain.Evaluate(first, inputs);
-
-    /// <inheritdoc />
-    public Tensor? Jacobian(int first, Tensor inputs) => chain.Jacobian(first, inputs);
-
-    /// <inheritdoc />
-    public IReadOnlyList<Tensor>? ParameterGradients(Tensor inputs, Tensor cotangents) => chain.ParameterGradients(inputs, cotangents);
-
-    /// <inheritdoc />
-    public bool SupportsHost(ScalarType dtype) => chain.SupportsHost(dtype);
-
-    /// <inheritdoc />
-    public void EvaluateOnHost<T>(int first, int batch, ReadOnlySpan<T> inputs, Span<T> outputs, Span<T> jacobian, long stride)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
-        chain.EvaluateOnHost(first, batch, inputs, outputs, jacobian, stride);
-
-    /// <inheritdoc />
-    public void RunSequentialOnHost<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
-        chain.RunSequentialOnHost(first, batch, start, states);
-
-    /// <inheritdoc />
-    public IReadOnlyList<Tensor> ParameterGradientsOnHost<T>(int batch, ReadOnlySpan<T> inputs, ReadOnlySpan<T> outputs, ReadOnlySpan<T> cotangents)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
-        chain.ParameterGradientsOnHost(batch, inputs, outputs, cotangents);
 }
