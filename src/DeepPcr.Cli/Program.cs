@@ -10,7 +10,7 @@ public static class Program
     public static int Main(string[] args)
     {
         OpenMpPolicy.PreferPassive();
-        var root = new RootCommand("DeepPcr: parallelise the sequential parts of neural networks (DeepPCR, NeurIPS 2023).");
+        var root = ToolRootCommand.Create("DeepPcr: parallelise the sequential parts of neural networks (DeepPCR, NeurIPS 2023).");
         root.Subcommands.Add(DemoCommand.Create(args));
         root.Subcommands.Add(MlpCommand.Create(args));
         root.Subcommands.Add(BenchCommand.Create(args));
