@@ -40,8 +40,8 @@ public class AutoSolverTests
         Assert.Equal("sequential", decision.Method);
         Assert.True(decision.DeepPcrMs > decision.SequentialMs);
         var result = AutoSolver.Instance.Solve(chain, input);
-        Assert.Equal("sequential", result.Method);
-        Assert.Equal("none", result.Fallback);
+        Assert.Equal("sequential", result.MethodName);
+        Assert.Equal("none", result.FallbackName);
         Assert.InRange(Recurrences.MaxAbsDiff(result.States, SequentialPass.Run(chain, input)), 0.0, 0.0);
     }
 
@@ -55,9 +55,9 @@ public class AutoSolverTests
         var decision = AutoSolver.Instance.Decide(step, input);
         Assert.Equal("deeppcr", decision.Method);
         var result = AutoSolver.Instance.Solve(step, input);
-        Assert.Equal("deeppcr", result.Method);
+        Assert.Equal("deeppcr", result.MethodName);
         Assert.Equal(Termination.Converged, result.Termination);
-        Assert.Equal("none", result.Fallback);
+        Assert.Equal("none", result.FallbackName);
         Assert.InRange(Recurrences.MaxAbsDiff(result.States, SequentialPass.Run(inner, input)), 0.0, 1e-8);
     }
 
@@ -72,9 +72,9 @@ public class AutoSolverTests
         var input = torch.randn(new long[] { 1, 4 }, dtype: ScalarType.Float64, generator: new Generator(3));
         Assert.Equal("deeppcr", AutoSolver.Instance.Decide(step, input).Method);
         var result = AutoSolver.Instance.Solve(step, input, new SolverOptions(MaxIterations: 5));
-        Assert.Equal("sequential", result.Method);
+        Assert.Equal("sequential", result.MethodName);
         Assert.Equal(Termination.FellBack, result.Termination);
-        Assert.Equal("sequential", result.Fallback);
+        Assert.Equal("sequential", result.FallbackName);
         Assert.StartsWith("auto:", result.FallbackReason);
         Assert.InRange(Recurrences.MaxAbsDiff(result.States, SequentialPass.Run(inner, input)), 0.0, 0.0);
     }

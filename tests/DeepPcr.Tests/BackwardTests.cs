@@ -100,8 +100,8 @@ public class BackwardTests
             var got = new List<Tensor> { x.grad! };
             got.AddRange(step.Parameters.Select(p => p.grad!));
 
-            Assert.Equal("deeppcr", solution!.Method);
-            Assert.Equal("none", solution.Fallback);
+            Assert.Equal("deeppcr", solution!.MethodName);
+            Assert.Equal("none", solution.FallbackName);
             Assert.InRange(PooledError(got, reference), 0.0, 1e-8);
         }
     }
@@ -120,7 +120,7 @@ public class BackwardTests
         ChainSolution? solution = null;
         var states = ChainFunction.Apply(step, ParallelChainSolver.QuasiNewton(structure), null, x, s => solution = s);
         (states * cotangents).sum().backward();
-        Assert.StartsWith("quasi-newton", solution!.Method);
+        Assert.StartsWith("quasi-newton", solution!.MethodName);
         var got = new List<Tensor> { x.grad! };
         got.AddRange(step.Parameters.Select(p => p.grad!));
         Assert.InRange(PooledError(got, reference), 0.0, 1e-8);
@@ -168,7 +168,7 @@ public class BackwardTests
         Assert.True(Recurrences.MaxAbsDiff(parallel.Chain.Weights, w) > 1e-6); // the weights did move
         Assert.InRange(Recurrences.MaxAbsDiff(parallel.Chain.Weights, sequential.Chain.Weights), 0.0, 1e-12);
         Assert.InRange(Recurrences.MaxAbsDiff(parallel.Chain.Biases, sequential.Chain.Biases), 0.0, 1e-12);
-        Assert.Equal("deeppcr", parallel.LastSolution!.Method);
+        Assert.Equal("deeppcr", parallel.LastSolution!.MethodName);
     }
 
     [Fact]
@@ -187,7 +187,7 @@ public class BackwardTests
             y.square().sum().backward();
             outputs.Add(y.detach());
             gradients.Add(new[] { x.grad! }.Concat(module.parameters().Select(p => p.grad!)).ToArray());
-            if (mode == ChainMode.Parallel) Assert.Equal("deeppcr", module.LastSolution!.Method);
+            if (mode == ChainMode.Parallel) Assert.Equal("deeppcr", module.LastSolution!.MethodName);
         }
         Assert.InRange(Recurrences.MaxAbsDiff(outputs[0], outputs[1]), 0.0, 1e-10);
         Assert.InRange(PooledError(gradients[0], gradients[1]), 0.0, 1e-8);

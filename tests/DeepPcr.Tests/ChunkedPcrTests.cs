@@ -95,7 +95,7 @@ public class ChunkedNewtonTests
         foreach (IChainStep step in new IChainStep[] { chain, new TensorOnlyStep(chain) })
         {
             var result = Solvers.ParallelChainSolver.DeepPcr.Solve(step, input, options);
-            Assert.Equal("deeppcr-chunked", result.Method);
+            Assert.Equal("deeppcr-chunked", result.MethodName);
             Assert.Equal(Solvers.Termination.Converged, result.Termination);
             Assert.Equal(ChunkedPcr.RoundsFor(length, expectedChunk), result.PcrRounds);
             Assert.InRange(Recurrences.MaxAbsDiff(result.States, sequential), 0.0, 1e-9);

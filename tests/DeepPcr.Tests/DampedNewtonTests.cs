@@ -1,6 +1,7 @@
 using DeepPcr.Linear;
 using DeepPcr.Solvers;
 using DeepPcr.Solvers.Globalization;
+using DeepPcr.Newton;
 using DeepPcr.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;

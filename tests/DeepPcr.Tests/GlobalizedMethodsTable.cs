@@ -39,8 +39,8 @@ public class GlobalizedMethodsTable(ITestOutputHelper output)
                 var result = solver.Solve(chain, input, new SolverOptions(Safeguards: policy));
                 double error = Recurrences.MaxAbsDiff(result.States, reference) / Recurrences.MaxAbs(reference);
                 output.WriteLine($"| {gain} | {dtype} | {solver.Name} | {(policy.Enabled ? "default" : "off")} | {result.Iterations} | "
-                    + $"{result.Termination} | {result.Fallback} | {error:0.0e+00} | {result.FallbackReason} |");
-                if (result.Termination == Termination.Converged && result.Fallback == "none" && gain <= 1.5)
+                    + $"{result.Termination} | {result.FallbackName} | {error:0.0e+00} | {result.FallbackReason} |");
+                if (result.Termination == Termination.Converged && result.FallbackName == "none" && gain <= 1.5)
                 {
                     Assert.InRange(error, 0.0, dtype == ScalarType.Float32 ? 1e-4 : 1e-9);
                 }

@@ -92,7 +92,7 @@ public class HostEngineTests
         var sequential = SequentialPass.Run(chain, input);
 
         Assert.Equal(Termination.Converged, host.Termination);
-        Assert.Equal("none", host.Fallback);
+        Assert.Equal("none", host.FallbackName);
         Assert.Equal(reference.Iterations, host.Iterations);
         Assert.Equal(reference.PcrRounds, host.PcrRounds);
         Assert.Equal(reference.ResidualNorms.Count, host.ResidualNorms.Count);

@@ -39,8 +39,8 @@ public class MlpStackTests
             results.Add(new[] { output.detach(), x.grad!, model.Chain.Weights.grad!, model.Chain.Biases.grad! });
             if (mode == ChainMode.Parallel)
             {
-                Assert.Equal("deeppcr", model.LastSolution!.Method);
-                Assert.Equal("none", model.LastSolution.Fallback);
+                Assert.Equal("deeppcr", model.LastSolution!.MethodName);
+                Assert.Equal("none", model.LastSolution.FallbackName);
             }
         }
         Assert.InRange(Recurrences.MaxAbsDiff(results[0][0], results[1][0]) / Recurrences.MaxAbs(results[1][0]), 0.0, 1e-8);

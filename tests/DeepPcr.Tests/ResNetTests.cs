@@ -43,8 +43,8 @@ public class ResNetTests
             scale = Math.Max(scale, Recurrences.MaxAbs(a[i]));
         }
         Assert.InRange(delta / scale, 0.0, 1e-8);
-        Assert.Equal("deeppcr", parallel.LastSolution!.Method);
-        Assert.Equal("none", parallel.LastSolution.Fallback);
+        Assert.Equal("deeppcr", parallel.LastSolution!.MethodName);
+        Assert.Equal("none", parallel.LastSolution.FallbackName);
     }
 
     [Fact]

@@ -40,9 +40,9 @@ public class SolverTests
         var (step, input, reference) = Contractive(length, width);
         var result = ParallelChainSolver.DeepPcr.Solve(step, input);
 
-        Assert.Equal("deeppcr", result.Method);
+        Assert.Equal("deeppcr", result.MethodName);
         Assert.Equal(Termination.Converged, result.Termination);
-        Assert.Equal("none", result.Fallback);
+        Assert.Equal("none", result.FallbackName);
         Assert.InRange(result.Iterations, 0, 8);
         Assert.Equal(ParallelCyclicReduction.RoundsFor(length), result.PcrRounds);
         Assert.Equal(result.Iterations + 1, step.Evaluations);
@@ -61,8 +61,8 @@ public class SolverTests
         {
             var result = solver.Solve(step, input);
             Assert.Equal(Termination.Converged, result.Termination);
-            Assert.Equal("none", result.Fallback);
-            Assert.Equal(solver.Name, result.Method);
+            Assert.Equal("none", result.FallbackName);
+            Assert.Equal(solver.Name, result.MethodName);
             Assert.InRange(Recurrences.MaxAbsDiff(result.States, reference), 0.0, 1e-7);
         }
     }
@@ -76,13 +76,13 @@ public class SolverTests
         int window = Math.Max(1, length / 3);
         var whole = ParallelChainSolver.DeepPcr.Solve(step, input);
         var windowed = ParallelChainSolver.DeepPcr.Solve(step, input, new SolverOptions(Window: window));
-        Assert.Equal(window < length ? "deeppcr-window" : "deeppcr", windowed.Method);
+        Assert.Equal(window < length ? "deeppcr-window" : "deeppcr", windowed.MethodName);
         Assert.Equal(Termination.Converged, windowed.Termination);
-        Assert.Equal("none", windowed.Fallback);
+        Assert.Equal("none", windowed.FallbackName);
         Assert.Equal(ParallelCyclicReduction.RoundsFor(window), windowed.PcrRounds);
         Assert.InRange(Recurrences.MaxAbsDiff(windowed.States, whole.States), 0.0, 1e-8);
         var picard = ParallelChainSolver.Picard.Solve(step, input, new SolverOptions(Window: window));
-        Assert.Equal(window < length ? "picard-window" : "picard", picard.Method);
+        Assert.Equal(window < length ? "picard-window" : "picard", picard.MethodName);
         Assert.InRange(Recurrences.MaxAbsDiff(picard.States, whole.States), 0.0, 1e-7);
     }
 
@@ -105,7 +105,7 @@ public class SolverTests
         var reference = SequentialPass.Run(step, input);
         var options = new SolverOptions(MaxIterations: 16, AbsoluteTolerance: 0, RelativeTolerance: 0, Safeguards: Safeguards.Off);
         var result = ParallelChainSolver.DeepPcr.Solve(step, input, options);
-        Assert.Equal("none", result.Fallback);
+        Assert.Equal("none", result.FallbackName);
         Assert.True(result.Iterations <= 16);
         Assert.InRange(Recurrences.MaxAbsDiff(result.States, reference), 0.0, 1e-9);
     }
@@ -140,13 +140,13 @@ public class SolverTests
         Assert.NotNull(result.FallbackReason);
         if (fallbackWindow == 0)
         {
-            Assert.Equal("sequential", result.Fallback);
-            Assert.Equal("sequential", result.Method);
+            Assert.Equal("sequential", result.FallbackName);
+            Assert.Equal("sequential", result.MethodName);
             Assert.Equal(0.0, Recurrences.MaxAbsDiff(result.States, sequential));
         }
         else
         {
-            Assert.Contains(result.Fallback, new[] { "window", "sequential" });
+            Assert.Contains(result.FallbackName, new[] { "window", "sequential" });
             Assert.InRange(Recurrences.MaxAbsDiff(result.States, sequential), 0.0, 1e-4);
         }
     }

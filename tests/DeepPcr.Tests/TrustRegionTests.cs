@@ -1,5 +1,6 @@
 using DeepPcr.Solvers;
 using DeepPcr.Solvers.Globalization;
+using DeepPcr.Newton;
 using DeepPcr.Tests.Support;
 
 namespace DeepPcr.Tests;

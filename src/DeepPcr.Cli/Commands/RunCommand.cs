@@ -65,11 +65,12 @@ public static class RunCommand
         TensorFiles.Add(writer, "output", solution.States[chain.Length - 1]);
         var report = new JsonObject
         {
-            ["method"] = solution.Method,
+            ["method"] = solution.MethodName,
+            ["engine"] = solution.EngineName,
             ["iterations"] = solution.Iterations,
             ["pcr_rounds"] = solution.PcrRounds,
             ["termination"] = Names.Of(solution.Termination),
-            ["fallback"] = solution.Fallback,
+            ["fallback"] = solution.FallbackName,
         };
         if (g is not null)
         {

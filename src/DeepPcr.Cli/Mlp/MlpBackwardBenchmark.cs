@@ -62,7 +62,9 @@ public static class MlpBackwardBenchmark
         {
             ["method"] = "deeppcr",
             ["pcr_rounds"] = adjoint.PcrRounds,
-            ["forward_method"] = forward.Method,
+            ["engine"] = adjoint.Engine.Name(),
+            ["forward_method"] = forward.MethodName,
+            ["forward_engine"] = forward.EngineName,
             ["max_rel_error"] = error,
             ["deeppcr_ms"] = deepPcrMs,
             ["torch_sequential_ms"] = torchMs,

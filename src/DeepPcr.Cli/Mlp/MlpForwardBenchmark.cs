@@ -34,7 +34,7 @@ public static class MlpForwardBenchmark
         float[] fusedOutput = new float[fusedInput.Length];
 
         // Only a run that converged without a fallback is a DeepPCR timing (DESIGN.md section 4).
-        bool timeDeepPcr = solution.Fallback == "none" && solution.Termination == Termination.Converged;
+        bool timeDeepPcr = solution.Fallback == Fallback.None && solution.Termination == Termination.Converged;
         var cases = new List<BenchCase>
         {
             new("torch_sequential_1t", () => TorchForward(layered, input), Threads: 1),
@@ -53,11 +53,12 @@ public static class MlpForwardBenchmark
 
         return new JsonObject
         {
-            ["method"] = solution.Method,
+            ["method"] = solution.MethodName,
+            ["engine"] = solution.EngineName,
             ["iterations"] = solution.Iterations,
             ["pcr_rounds"] = solution.PcrRounds,
             ["termination"] = Names.Of(solution.Termination),
-            ["fallback"] = solution.Fallback,
+            ["fallback"] = solution.FallbackName,
             ["max_rel_error"] = error,
             ["error_estimate"] = solution.FinalErrorEstimate,
             ["deeppcr_ms"] = deepPcrMs,
@@ -83,7 +84,7 @@ public static class MlpForwardBenchmark
     {
         using var scope = torch.NewDisposeScope();
         var solution = solver.Solve(chain, input);
-        if (solution.Fallback != "none")
+        if (solution.Fallback != Fallback.None)
         {
             throw new InvalidOperationException("A timed DeepPCR run fell back; it would not be a DeepPCR timing.");
         }

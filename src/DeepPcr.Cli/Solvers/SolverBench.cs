@@ -88,11 +88,12 @@ public static class SolverBench
                 rows.Add(row);
                 continue;
             }
-            row["method"] = result.Method;
+            row["method"] = result.MethodName;
+            row["engine"] = result.EngineName;
             row["iterations"] = result.Iterations;
             row["pcr_rounds"] = result.PcrRounds;
             row["termination"] = Names.Of(result.Termination);
-            row["fallback"] = result.Fallback;
+            row["fallback"] = result.FallbackName;
             row["fallback_reason"] = result.FallbackReason;
             row["max_rel_error"] = MlpForwardBenchmark.MaxRelError(result.States, reference);
             row["time_ms"] = firstMs;

@@ -59,6 +59,8 @@ public static class ResNetTraining
             report[run.Name] = new JsonObject
             {
                 ["method"] = run.Method,
+                ["engine"] = string.Join("+", run.Engines),
+                ["backward_engine"] = string.Join("+", run.BackwardEngines),
                 ["train_ms"] = run.Epochs.Sum(e => e.EpochMs),
                 ["median_epoch_ms"] = median,
                 ["final_train_loss"] = run.Epochs[^1].TrainLoss,

@@ -36,6 +36,12 @@ public sealed class SolverRun : IDisposable
     /// <summary>The method that ran the blocks' forward pass (what results report).</summary>
     public string Method => Name == "sequential" ? "sequential" : Name;
 
+    /// <summary>The engines that ran the blocks' forward solves ("torch" for the sequential pass under autograd).</summary>
+    public SortedSet<string> Engines { get; } = new();
+
+    /// <summary>The engines that ran the blocks' backward passes.</summary>
+    public SortedSet<string> BackwardEngines { get; } = new();
+
     /// <summary>The network being trained.</summary>
     public ResNetClassifier Model => model;
 
@@ -66,7 +72,14 @@ public sealed class SolverRun : IDisposable
             {
                 iterations += solution.Iterations;
                 solves++;
-                if (solution.Fallback != "none") fallbacks++;
+                if (solution.Fallback != Fallback.None) fallbacks++;
+                Engines.Add(solution.EngineName);
+                if (model.LastBackwardEngine is { } backward) BackwardEngines.Add(backward.Name());
+            }
+            else
+            {
+                Engines.Add(ChainEngine.Torch.Name());
+                BackwardEngines.Add(ChainEngine.Torch.Name());
             }
             if (Name == "deeppcr-warm")
             {

@@ -1,5 +1,6 @@
 using DeepPcr.Chains;
 using DeepPcr.Linear;
+using DeepPcr.Newton;
 using DeepPcr.Solvers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,8 +22,8 @@ public static class DiffusionLinearizations
 
     private sealed class SqrtAlphaLinearization(DiffusionChain chain) : Linearization
     {
-        public override string MethodName => "quasi-sqrt-alpha";
-        public override bool UpdateEstimatesError => false;
+        public override ChainMethod Method => ChainMethod.QuasiSqrtAlpha;
+        public override JacobianChoice Choice => JacobianChoice.Scalar;
         public override BlockStructure StructureFor(IChainStep step) => BlockStructure.Scalar;
         public override Tensor Blocks(IChainStep step, int first, Tensor inputs) =>
             chain.SqrtAlphaBlocks(first, inputs.shape[0], inputs.shape[1], inputs.dtype);
@@ -30,8 +31,8 @@ public static class DiffusionLinearizations
 
     private sealed class TraceLinearization(DiffusionChain chain, int probes) : Linearization
     {
-        public override string MethodName => "quasi-trace";
-        public override bool UpdateEstimatesError => false;
+        public override ChainMethod Method => ChainMethod.QuasiTrace;
+        public override JacobianChoice Choice => JacobianChoice.Scalar;
         public override BlockStructure StructureFor(IChainStep step) => BlockStructure.Scalar;
 
         public override Tensor Blocks(IChainStep step, int first, Tensor inputs)

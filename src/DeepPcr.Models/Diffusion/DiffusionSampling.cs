@@ -52,9 +52,9 @@ public static class DiffusionSampling
             iterations = Math.Max(iterations, sampler.IsSequential ? schedule.Steps : solution.Iterations);
             rounds = Math.Max(rounds, solution.PcrRounds);
             if (!double.IsNaN(solution.FinalErrorEstimate)) estimate = Math.Max(estimate, solution.FinalErrorEstimate);
-            if (solution.Fallback != "none") fallbacks++;
+            if (solution.Fallback != Fallback.None) fallbacks++;
             if (solution.Termination > termination) termination = solution.Termination;
-            method = solution.Fallback == "none" || string.IsNullOrEmpty(method) ? solution.Method : method;
+            method = solution.Fallback == Fallback.None || string.IsNullOrEmpty(method) ? solution.MethodName : method;
             evaluations += chain.FunctionEvaluations;
             jacobians += chain.JacobianEvaluations;
         }

@@ -9,11 +9,11 @@ namespace DeepPcr.Models.Mlp;
 
 /// <summary>
 /// A deep MLP of L layers z_l = act(W_l z_{l-1} + b_l), all of width w, as a TorchSharp module whose
-/// forward and backward passes run on DeepPCR (<see cref="ChainFunction"/>), with analytic Jacobians
+/// forward and backward passes run on DeepPCR (<see cref="ChainFunction"/>; on the host engine for CPU float32/float64), with analytic Jacobians
 /// diag(act') W and analytic parameter gradients. <see cref="Mode"/> switches to the sequential pass.
 /// Parameters: "weight" (L, w, w) and "bias" (L, w).
 /// </summary>
-public sealed class MlpStack : nn.Module<Tensor, Tensor>, IDifferentiableChainStep
+public sealed class MlpStack : nn.Module<Tensor, Tensor>, IHostDifferentiableChainStep
 {
     private readonly Parameter weight;
     private readonly Parameter bias;
@@ -68,6 +68,24 @@ public sealed class MlpStack : nn.Module<Tensor, Tensor>, IDifferentiableChainSt
 
     /// <inheritdoc />
     public IReadOnlyList<Tensor>? ParameterGradients(Tensor inputs, Tensor cotangents) => chain.ParameterGradients(inputs, cotangents);
+
+    /// <inheritdoc />
+    public bool SupportsHost(ScalarType dtype) => chain.SupportsHost(dtype);
+
+    /// <inheritdoc />
+    public void EvaluateOnHost<T>(int first, int batch, ReadOnlySpan<T> inputs, Span<T> outputs, Span<T> jacobian, long stride)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        chain.EvaluateOnHost(first, batch, inputs, outputs, jacobian, stride);
+
+    /// <inheritdoc />
+    public void RunSequentialOnHost<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        chain.RunSequentialOnHost(first, batch, start, states);
+
+    /// <inheritdoc />
+    public IReadOnlyList<Tensor> ParameterGradientsOnHost<T>(int batch, ReadOnlySpan<T> inputs, ReadOnlySpan<T> outputs, ReadOnlySpan<T> cotangents)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        chain.ParameterGradientsOnHost(batch, inputs, outputs, cotangents);
 
     /// <summary>z_L (B, w) from the input z_0 (B, w).</summary>
     public override Tensor forward(Tensor input)

@@ -54,6 +54,9 @@ public sealed class ResNetClassifier : nn.Module<Tensor, Tensor>
     /// <summary>The last parallel solve of the blocks, or null.</summary>
     public ChainSolution? LastSolution { get; private set; }
 
+    /// <summary>The engine of the last parallel backward pass through the blocks, or null.</summary>
+    public ChainEngine? LastBackwardEngine { get; private set; }
+
     /// <summary>The block states z_1..z_L (L, B, w) of the last forward call, detached, for warm starts.</summary>
     public Tensor? LastStates { get; private set; }
 
@@ -64,7 +67,7 @@ public sealed class ResNetClassifier : nn.Module<Tensor, Tensor>
         var z0 = projection.call(input);
         var states = Mode == ChainMode.Sequential
             ? SequentialPass.Run(blocks, z0)
-            : ChainFunction.Apply(blocks, ParallelChainSolver.DeepPcr, Options, z0, s => LastSolution = s);
+            : ChainFunction.Apply(blocks, ParallelChainSolver.DeepPcr, Options, z0, s => LastSolution = s, a => LastBackwardEngine = a.Engine);
         LastStates?.Dispose();
         LastStates = states.detach().clone().DetachFromDisposeScope();
         return head.call(states[blocks.Length - 1]).MoveToOuterDisposeScope();

@@ -9,7 +9,7 @@ namespace DeepPcr.Models.ResNet;
 /// L residual blocks z_l = z_{l-1} + h tanh(W_l z_{l-1} + b_l) of width w as a module and one chain step, with
 /// analytic Jacobians I + h diag(tanh') W_l and analytic parameter gradients. Parameters: "weight" (L, w, w), "bias" (L, w).
 /// </summary>
-public sealed class ResidualStack : nn.Module, IDifferentiableChainStep
+public sealed class ResidualStack : nn.Module, IHostDifferentiableChainStep
 {
     private readonly Parameter weight;
     private readonly Parameter bias;
@@ -55,4 +55,22 @@ public sealed class ResidualStack : nn.Module, IDifferentiableChainStep
 
     /// <inheritdoc />
     public IReadOnlyList<Tensor>? ParameterGradients(Tensor inputs, Tensor cotangents) => chain.ParameterGradients(inputs, cotangents);
+
+    /// <inheritdoc />
+    public bool SupportsHost(ScalarType dtype) => chain.SupportsHost(dtype);
+
+    /// <inheritdoc />
+    public void EvaluateOnHost<T>(int first, int batch, ReadOnlySpan<T> inputs, Span<T> outputs, Span<T> jacobian, long stride)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        chain.EvaluateOnHost(first, batch, inputs, outputs, jacobian, stride);
+
+    /// <inheritdoc />
+    public void RunSequentialOnHost<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        chain.RunSequentialOnHost(first, batch, start, states);
+
+    /// <inheritdoc />
+    public IReadOnlyList<Tensor> ParameterGradientsOnHost<T>(int batch, ReadOnlySpan<T> inputs, ReadOnlySpan<T> outputs, ReadOnlySpan<T> cotangents)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        chain.ParameterGradientsOnHost(batch, inputs, outputs, cotangents);
 }

@@ -27,10 +27,12 @@ public sealed class ChainFunction : torch.autograd.MultiTensorFunction<ChainFunc
     /// <param name="options">Solver settings, or null for the defaults.</param>
     /// <param name="input">(B, w): z_0.</param>
     /// <param name="report">Receives the forward solution (method, iterations, termination), or null.</param>
+    /// <param name="backwardReport">Receives the backward pass's adjoint solution (engine, rounds), or null.</param>
     /// <exception cref="InvalidOperationException">The forward method stopped at its iteration limit without converging.</exception>
-    public static Tensor Apply(IDifferentiableChainStep step, IChainSolver solver, SolverOptions? options, Tensor input, Action<ChainSolution>? report = null)
+    public static Tensor Apply(IDifferentiableChainStep step, IChainSolver solver, SolverOptions? options, Tensor input, Action<ChainSolution>? report = null,
+        Action<AdjointSolution>? backwardReport = null)
     {
-        var args = new List<object> { step, solver, new Settings(options, report), input };
+        var args = new List<object> { step, solver, new Settings(options, report, backwardReport), input };
         args.AddRange(step.Parameters);
         return apply(args.ToArray())[0];
     }
@@ -46,11 +48,12 @@ public sealed class ChainFunction : torch.autograd.MultiTensorFunction<ChainFunc
         if (solution.Termination == Termination.IterationLimit)
         {
             throw new InvalidOperationException(
-                $"{solution.Method} stopped at its iteration limit ({solution.Iterations}) with error estimate {solution.FinalErrorEstimate:g3}; raise MaxIterations or loosen the tolerances.");
+                $"{solution.MethodName} stopped at its iteration limit ({solution.Iterations}) with error estimate {solution.FinalErrorEstimate:g3}; raise MaxIterations or loosen the tolerances.");
         }
         settings.Report?.Invoke(solution);
         ctx.save_for_backward(new List<Tensor> { input, solution.States });
         ctx.save_data("step", step);
+        ctx.save_data("settings", settings);
         return new List<Tensor> { solution.States };
     }
 
@@ -60,11 +63,12 @@ public sealed class ChainFunction : torch.autograd.MultiTensorFunction<ChainFunc
         var step = (IDifferentiableChainStep)ctx.get_data("step");
         var saved = ctx.get_saved_variables();
         var adjoint = AdjointSolver.SolveAll(step, saved[0].detach(), saved[1].detach(), grad_outputs[0]);
+        ((Settings)ctx.get_data("settings")).BackwardReport?.Invoke(adjoint);
         var grads = new List<Tensor> { null!, null!, null!, adjoint.InputGradient };
         grads.AddRange(adjoint.ParameterGradients);
         return grads;
     }
 
     /// <summary>Non-tensor arguments travel as one object so that autograd sees only tensors as inputs.</summary>
-    private sealed record Settings(SolverOptions? Options, Action<ChainSolution>? Report);
+    private sealed record Settings(SolverOptions? Options, Action<ChainSolution>? Report, Action<AdjointSolution>? BackwardReport);
 }

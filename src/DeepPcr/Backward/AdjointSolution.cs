@@ -6,5 +6,6 @@ namespace DeepPcr.Backward;
 /// <param name="StateGradients">(L, B, w): lambda_l = dLoss/dz_l, the total derivative through the rest of the chain.</param>
 /// <param name="InputGradient">(B, w): dLoss/dz_0 = J_1^T lambda_1.</param>
 /// <param name="ParameterGradients">One per parameter of the step (empty for steps without parameters).</param>
-/// <param name="PcrRounds">Rounds of the one PCR solve: ceil(log2 L).</param>
-public sealed record AdjointSolution(Tensor StateGradients, Tensor InputGradient, IReadOnlyList<Tensor> ParameterGradients, int PcrRounds);
+/// <param name="PcrRounds">Rounds of the one PCR solve, as its kernel counted them: ceil(log2 L).</param>
+/// <param name="Engine">The engine that ran the solve.</param>
+public sealed record AdjointSolution(Tensor StateGradients, Tensor InputGradient, IReadOnlyList<Tensor> ParameterGradients, int PcrRounds, Solvers.ChainEngine Engine);

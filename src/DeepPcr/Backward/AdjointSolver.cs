@@ -1,4 +1,5 @@
 using DeepPcr.Chains;
+using DeepPcr.Engines;
 using DeepPcr.Linear;
 using DeepPcr.Solvers;
 using DeepPcr.Validation;
@@ -25,7 +26,7 @@ public static class AdjointSolver
     {
         using var scope = torch.NewDisposeScope();
         TensorChecks.Shape(finalCotangent, "finalCotangent", input.shape[0], step.Width);
-        if (HostAdjoint.Applies(step, input))
+        if (EngineSelection.ForAdjoint(step, input) == ChainEngine.Host)
         {
             CheckStates(step, input, states);
             TensorChecks.SameKind(finalCotangent, "finalCotangent", input, "input");
@@ -54,8 +55,8 @@ public static class AdjointSolver
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         int length = step.Length;
-        if (HostAdjoint.Applies(step, input)) return Adopt(OnHost(step, input, states, cotangents, finalOnly: false));
-        var inputs = ParallelIteration.Shift(input, states.detach());
+        if (EngineSelection.ForAdjoint(step, input) == ChainEngine.Host) return Adopt(OnHost(step, input, states, cotangents, finalOnly: false));
+        var inputs = ChainStates.Shift(input, states.detach());
         var structure = BlockStructure.For(step.JacobianStructure);
         var transposed = structure.Transpose(AutogradJacobian.Of(step, 0, inputs));   // (L, B, block): J_l^T
         // Reversed chain: row 1 has no predecessor (z_0 = 0); row k >= 2 uses J_{L-k+2}^T.
@@ -66,7 +67,7 @@ public static class AdjointSolver
         var lambda = u.States.flip(0);
         var inputGradient = structure.Apply(transposed.narrow(0, 0, 1), lambda.narrow(0, 0, 1)).squeeze(0);
         var parameters = step is IDifferentiableChainStep d ? ParameterGradients(d, inputs, lambda) : Array.Empty<Tensor>();
-        return Adopt(new AdjointSolution(lambda, inputGradient, parameters, u.Rounds));
+        return Adopt(new AdjointSolution(lambda, inputGradient, parameters, u.Rounds, ChainEngine.Torch));
     }
 
     private static void CheckStates(IChainStep step, Tensor input, Tensor states)
@@ -82,8 +83,8 @@ public static class AdjointSolver
     {
         using var noGrad = torch.no_grad();
         var (lambda, inputGradient, parameters, rounds) = HostAdjoint.Solve((IHostChainStep)step, input, states.detach(), cotangents, finalOnly);
-        parameters ??= step is IDifferentiableChainStep d ? ParameterGradients(d, ParallelIteration.Shift(input, states.detach()), lambda) : Array.Empty<Tensor>();
-        return new AdjointSolution(lambda, inputGradient, parameters, rounds);
+        parameters ??= step is IDifferentiableChainStep d ? ParameterGradients(d, ChainStates.Shift(input, states.detach()), lambda) : Array.Empty<Tensor>();
+        return new AdjointSolution(lambda, inputGradient, parameters, rounds, ChainEngine.Host);
     }
 
     /// <summary>The parameter gradients: analytic when the step gives them, else one autograd call over the batched step.</summary>

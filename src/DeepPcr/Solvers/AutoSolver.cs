@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DeepPcr.Chains;
+using DeepPcr.Engines;
 using DeepPcr.Linear;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -84,16 +85,22 @@ public sealed class AutoSolver : IChainSolver
         double perIteration = decision.EvaluationMs + decision.PcrMs;
         int budget = Math.Max(1, (int)Math.Floor((decision.SequentialMs - decision.EvaluationMs) / perIteration));
         int limit = Math.Min(options.MaxIterations ?? step.Length, budget);
-        var run = ParallelChainSolver.DeepPcr.Solve(step, input, options with { MaxIterations = limit, Window = null });
-        if (run.Termination == Termination.Converged && run.Fallback == "none") return run;
+        // No windowed retry: past the budget the sequential pass is the cheaper way to the answer.
+        var run = ParallelChainSolver.DeepPcr.Solve(step, input, options with
+        {
+            MaxIterations = limit, Window = null, Safeguards = options.Policy with { FallbackWindow = 0 },
+        });
+        if (run.Termination == Termination.Converged && run.Fallback == Fallback.None) return run;
+        bool overBudget = run.Iterations >= limit && run.FallbackReason?.StartsWith("no convergence", StringComparison.Ordinal) != false;
+        string reason = overBudget
+            ? $"auto: DeepPCR had not converged after {run.Iterations} iterations, the break-even count against the sequential pass"
+            : $"auto: DeepPCR fell back ({run.FallbackReason})";
+        if (run.Fallback == Fallback.Sequential) return run with { FallbackReason = reason };
         using var scope = torch.NewDisposeScope();
         run.States.Dispose();
         var states = SequentialPass.Run(step, input);
-        string reason = run.Fallback == "none"
-            ? $"auto: DeepPCR had not converged after {run.Iterations} iterations, the break-even count against the sequential pass"
-            : $"auto: DeepPCR fell back ({run.FallbackReason})";
-        return new ChainSolution(states, SequentialSolver.Instance.Name, run.Iterations, run.PcrRounds, run.ResidualNorms, run.ErrorEstimates,
-            Termination.FellBack, "sequential", reason).Adopt();
+        return new ChainSolution(states, ChainMethod.Sequential, EngineSelection.ForSequential(step, input), run.Iterations, run.PcrRounds,
+            run.ResidualNorms, run.ErrorEstimates, Termination.FellBack, Fallback.Sequential, reason).Adopt();
     }
 
     /// <summary>f(L) from a line through f(n1) and f(n2) with n1 = min(L, 16), n2 = min(L, 64).</summary>
@@ -110,7 +117,7 @@ public sealed class AutoSolver : IChainSolver
     /// <summary>Evaluation with Jacobians of n steps: the host engine's single pass where it applies, else the tensor path.</summary>
     private static double EvaluationMs(IChainStep step, Tensor input, int n)
     {
-        if (step is IHostChainStep host && input.device_type == DeviceType.CPU && host.SupportsHost(input.dtype)) return HostEvaluationMs(host, input, n);
+        if (EngineSelection.HostApplies(step, input)) return HostEvaluationMs((IHostChainStep)step, input, n);
         using var scope = torch.NewDisposeScope();
         var inputs = input.unsqueeze(0).expand(n, -1, -1).contiguous();
         return TimeMs(() =>

@@ -1,5 +1,5 @@
 using DeepPcr.Chains;
-using DeepPcr.Solvers.Globalization;
+using DeepPcr.Newton;
 using static TorchSharp.torch;
 
 namespace DeepPcr.Solvers;
@@ -16,7 +16,7 @@ namespace DeepPcr.Solvers;
 /// and it is where every sample starts and returns. The undamped trial is Newton's iterate cut at the sample's first
 /// row that overflows or, with the safeguards on, whose new value exceeds K / 10 times the chain's scale
 /// max(1, |z_0|, |f(z)|) (K the growth factor of <see cref="Safeguards"/>); rows from the cut on keep their values
-/// (<see cref="Globalization.NewtonCorrection.Cut"/>). It is accepted whenever the chain evaluates to finite values
+/// (the cut of the Newton trial, in the backends). It is accepted whenever the chain evaluates to finite values
 /// there, whatever it does to the merit ||R||^2. Only a non-finite undamped trial (a step that overflows at the
 /// trial) is rejected; then lambda = 1 and Levenberg–Marquardt takes over: a damped trial is accepted when the
 /// merit decreases, and lambda /= 3 (below 1e-6 it returns to 0, Newton); otherwise it is rejected and lambda *= 4.</para>
@@ -55,9 +55,12 @@ public sealed class DampedNewtonSolver : IChainSolver
     internal LevenbergMarquardtRule Rule { get; init; } = new();
 
     /// <inheritdoc />
-    public string Name => "elk";
+    public string Name => Method.Name();
 
     /// <inheritdoc />
     public ChainSolution Solve(IChainStep step, Tensor input, SolverOptions? options = null) =>
-        GlobalizedSolve.Solve(Name, step, input, options, batch => new LevenbergMarquardtControl(batch, Rule));
+        ChainSolve.Solve(new MethodPlan(Linearization.Exact, (batch, policy) => new DampedStep(batch, Rule, CutBounds.For(policy)), 2, Windows: false) { Method = Method },
+            step, input, options);
+
+    private static ChainMethod Method => ChainMethod.Elk;
 }

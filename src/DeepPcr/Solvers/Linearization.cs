@@ -1,5 +1,6 @@
 using DeepPcr.Chains;
 using DeepPcr.Linear;
+using DeepPcr.Newton;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,11 +22,17 @@ public abstract class Linearization
     /// <summary>Quasi-Newton: the exact Jacobian reduced to a cheaper structure (its diagonal, or trace / w).</summary>
     public static Linearization Cheaper(JacobianStructure structure) => new CheaperLinearization(structure);
 
+    /// <summary>The method in results.</summary>
+    public abstract ChainMethod Method { get; }
+
     /// <summary>The method's name in results.</summary>
-    public abstract string MethodName { get; }
+    public string MethodName => Method.Name();
+
+    /// <summary>The Jacobian choice this linearization makes.</summary>
+    public abstract JacobianChoice Choice { get; }
 
     /// <summary>True when the next update is a fair estimate of the current iterate's error (exact Newton).</summary>
-    public abstract bool UpdateEstimatesError { get; }
+    public bool UpdateEstimatesError => Choice.UpdateEstimatesError();
 
     /// <summary>The structure of the blocks for this step, or null when there is no linear part.</summary>
     public abstract BlockStructure? StructureFor(IChainStep step);
@@ -35,24 +42,24 @@ public abstract class Linearization
 
     private sealed class ExactLinearization : Linearization
     {
-        public override string MethodName => "deeppcr";
-        public override bool UpdateEstimatesError => true;
+        public override ChainMethod Method => ChainMethod.DeepPcr;
+        public override JacobianChoice Choice => JacobianChoice.Exact;
         public override BlockStructure StructureFor(IChainStep step) => BlockStructure.For(step.JacobianStructure);
         public override Tensor Blocks(IChainStep step, int first, Tensor inputs) => AutogradJacobian.Of(step, first, inputs);
     }
 
     private sealed class NoLinearization : Linearization
     {
-        public override string MethodName => "picard";
-        public override bool UpdateEstimatesError => false;
+        public override ChainMethod Method => ChainMethod.Picard;
+        public override JacobianChoice Choice => JacobianChoice.None;
         public override BlockStructure? StructureFor(IChainStep step) => null;
         public override Tensor? Blocks(IChainStep step, int first, Tensor inputs) => null;
     }
 
     private sealed class CheaperLinearization(JacobianStructure structure) : Linearization
     {
-        public override string MethodName => "quasi-newton-" + structure.ToString().ToLowerInvariant();
-        public override bool UpdateEstimatesError => false;
+        public override ChainMethod Method => structure == JacobianStructure.Diagonal ? ChainMethod.QuasiNewtonDiagonal : ChainMethod.QuasiNewtonScalar;
+        public override JacobianChoice Choice => structure == JacobianStructure.Diagonal ? JacobianChoice.Diagonal : JacobianChoice.Scalar;
 
         public override BlockStructure StructureFor(IChainStep step)
         {

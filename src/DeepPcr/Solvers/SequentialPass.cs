@@ -1,4 +1,5 @@
 using DeepPcr.Chains;
+using DeepPcr.Engines;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,8 +27,9 @@ public static class SequentialPass
     /// <returns>(count, B, w): z_{first+1}..z_{first+count}.</returns>
     internal static Tensor RunFrom(IChainStep step, int first, int count, Tensor start)
     {
-        if (step is IHostChainStep host && start.device_type == DeviceType.CPU && !start.requires_grad && host.SupportsHost(start.dtype))
+        if (EngineSelection.ForSequential(step, start) == ChainEngine.Host)
         {
+            var host = (IHostChainStep)step;
             return start.dtype == ScalarType.Float32 ? RunOnHost<float>(host, first, count, start) : RunOnHost<double>(host, first, count, start);
         }
         using var scope = torch.NewDisposeScope();

@@ -1,4 +1,5 @@
 using DeepPcr.Chains;
+using DeepPcr.Engines;
 using static TorchSharp.torch;
 
 namespace DeepPcr.Solvers;
@@ -10,9 +11,10 @@ public sealed class SequentialSolver : IChainSolver
     public static SequentialSolver Instance { get; } = new();
 
     /// <inheritdoc />
-    public string Name => "sequential";
+    public string Name => ChainMethod.Sequential.Name();
 
     /// <inheritdoc />
     public ChainSolution Solve(IChainStep step, Tensor input, SolverOptions? options = null) =>
-        new(SequentialPass.Run(step, input), Name, 0, 0, Array.Empty<double>(), Array.Empty<double>(), Termination.Converged, "none");
+        new(SequentialPass.Run(step, input), ChainMethod.Sequential, EngineSelection.ForSequential(step, input), 0, 0,
+            Array.Empty<double>(), Array.Empty<double>(), Termination.Converged, Fallback.None);
 }

@@ -1,5 +1,5 @@
 using DeepPcr.Chains;
-using DeepPcr.Solvers.Globalization;
+using DeepPcr.Newton;
 using static TorchSharp.torch;
 
 namespace DeepPcr.Solvers;
@@ -30,9 +30,12 @@ public sealed class TrustRegionSolver : IChainSolver
     internal TrustRegionRule Rule { get; init; } = new();
 
     /// <inheritdoc />
-    public string Name => "deeppcr-trust-region";
+    public string Name => Method.Name();
 
     /// <inheritdoc />
     public ChainSolution Solve(IChainStep step, Tensor input, SolverOptions? options = null) =>
-        GlobalizedSolve.Solve(Name, step, input, options, batch => new TrustRegionControl(batch, Rule));
+        ChainSolve.Solve(new MethodPlan(Linearization.Exact, (batch, policy) => new ClippedStep(batch, Rule, CutBounds.For(policy)), 2, Windows: false) { Method = Method },
+            step, input, options);
+
+    private static ChainMethod Method => ChainMethod.TrustRegion;
 }

@@ -40,9 +40,9 @@ public abstract class GlobalizedSolverContract
 
     private void AssertParallel(ChainSolution result)
     {
-        Assert.Equal(Solver.Name, result.Method);
+        Assert.Equal(Solver.Name, result.MethodName);
         Assert.Equal(Termination.Converged, result.Termination);
-        Assert.Equal("none", result.Fallback);
+        Assert.Equal("none", result.FallbackName);
         Assert.Null(result.FallbackReason);
     }
 
@@ -96,7 +96,7 @@ public abstract class GlobalizedSolverContract
         var input = torch.randn(new long[] { 2, 4 }, dtype: ScalarType.Float64, generator: new Generator(7));
         var reference = SequentialPass.Run(chain, input);
         var deepPcr = ParallelChainSolver.DeepPcr.Solve(chain, input);
-        Assert.Equal("none", deepPcr.Fallback);
+        Assert.Equal("none", deepPcr.FallbackName);
         var result = Solver.Solve(chain, input);
         AssertParallel(result);
         Assert.InRange(result.Iterations, 1, deepPcr.Iterations);
@@ -126,8 +126,8 @@ public abstract class GlobalizedSolverContract
         Assert.False(sequential.isfinite().all().item<bool>());   // the chain itself overflows: nothing can converge
         var result = Solver.Solve(step, input);
         Assert.Equal(Termination.FellBack, result.Termination);
-        Assert.Equal("sequential", result.Fallback);
-        Assert.Equal("sequential", result.Method);
+        Assert.Equal("sequential", result.FallbackName);
+        Assert.Equal("sequential", result.MethodName);
         Assert.NotNull(result.FallbackReason);
         Assert.True(result.Iterations > 0);
         Assert.True(sequential.isnan().logical_not().all().item<bool>());
@@ -142,13 +142,13 @@ public abstract class GlobalizedSolverContract
         var input = torch.randn(new long[] { 2, 4 }, dtype: ScalarType.Float64, generator: new Generator(7));
         var limited = Solver.Solve(chain, input, new SolverOptions(MaxIterations: 2));
         Assert.Equal(Termination.FellBack, limited.Termination);
-        Assert.Equal("sequential", limited.Fallback);
+        Assert.Equal("sequential", limited.FallbackName);
         Assert.Contains("2 iterations", limited.FallbackReason);
         Assert.Equal(2, limited.Iterations);
         var off = Solver.Solve(chain, input, new SolverOptions(MaxIterations: 2, Safeguards: Safeguards.Off));
         Assert.Equal(Termination.IterationLimit, off.Termination);
-        Assert.Equal("none", off.Fallback);
-        Assert.Equal(Solver.Name, off.Method);
+        Assert.Equal("none", off.FallbackName);
+        Assert.Equal(Solver.Name, off.MethodName);
     }
 
     [Fact]

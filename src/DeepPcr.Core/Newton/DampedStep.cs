@@ -1,15 +1,15 @@
-using DeepPcr.Linear;
-using TorchSharp;
-using static TorchSharp.torch;
-
-namespace DeepPcr.Solvers.Globalization;
+namespace DeepPcr.Newton;
 
 /// <summary>
-/// Levenberg–Marquardt damping per sample (see <see cref="DampedNewtonSolver"/> for the rule and why).
-/// lambda = 0 is the undamped Newton step, taken from the bidiagonal PCR's correction; lambda &gt; 0 solves
-/// (J^T J + lambda I) d = J^T r by the block-tridiagonal PCR.
+/// Levenberg–Marquardt damping per sample, as ELK does it ("elk"; the rule and why are in DampedNewtonSolver's remarks).
+/// lambda = 0 is the undamped Newton step cut at the first overflowing or runaway row, accepted whenever finite;
+/// lambda &gt; 0 solves (J^T J + lambda I) d = J^T r, accepted when the merit ||r||^2 decreases.
 /// </summary>
-internal sealed class LevenbergMarquardtControl(int batch, LevenbergMarquardtRule rule) : IStepControl
+/// <param name="batch">B.</param>
+/// <param name="rule">The numbers of the rule.</param>
+/// <param name="cutBound">How large a new state may grow, in units of the chain's scale, before the Newton trial is cut
+/// (<see cref="CutBounds.For"/>).</param>
+public sealed class DampedStep(int batch, LevenbergMarquardtRule rule, double cutBound) : IStepControl
 {
     private readonly double[] lambda = new double[batch];
     private readonly bool[] damped = new bool[batch];
@@ -18,25 +18,20 @@ internal sealed class LevenbergMarquardtControl(int batch, LevenbergMarquardtRul
     public IReadOnlyList<double> Lambda => lambda;
 
     /// <inheritdoc />
-    public Tensor Trial(Proposal p)
-    {
-        using var scope = torch.NewDisposeScope();
-        for (int b = 0; b < batch; b++) damped[b] = lambda[b] > 0;
-        var states = p.Current.States;
-        var newton = states + p.Correction;
-        if (!damped.Any(d => d)) return newton.MoveToOuterDisposeScope();
+    public bool NeedsMerit => true;
 
-        long width = states.shape[2];
-        var dense = NormalEquations.Dense(p.Jacobians, p.Structure.Kind, width);
-        var system = NormalEquations.Build(dense, p.Current.Residual, lambda);
-        var step = BlockTridiagonalPcr.SolveUnchecked(system).States;
-        var mask = torch.tensor(damped, device: states.device).view(1, -1, 1);
-        return torch.where(mask, states + step, newton).MoveToOuterDisposeScope();
+    /// <inheritdoc />
+    public void Propose(INewtonBackend backend)
+    {
+        for (int b = 0; b < batch; b++) damped[b] = lambda[b] > 0;
+        backend.ProposeDamped(lambda, cutBound);
     }
 
     /// <inheritdoc />
-    public bool[] Judge(double[] merit, double[] trialMerit)
+    public bool[] Judge(IReadOnlyList<double>? merit, IReadOnlyList<double>? trialMerit, int batch)
     {
+        ArgumentNullException.ThrowIfNull(merit);
+        ArgumentNullException.ThrowIfNull(trialMerit);
         var take = new bool[batch];
         for (int b = 0; b < batch; b++)
         {
@@ -55,7 +50,7 @@ internal sealed class LevenbergMarquardtControl(int batch, LevenbergMarquardtRul
 /// <param name="Decrease">lambda is divided by this after an accepted damped step.</param>
 /// <param name="Increase">lambda is multiplied by this after a rejected damped step.</param>
 /// <param name="Floor">Below this, lambda returns to 0 (the undamped step).</param>
-internal sealed record LevenbergMarquardtRule(
+public sealed record LevenbergMarquardtRule(
     double NewtonGrowth = double.PositiveInfinity, double Initial = 1.0, double Decrease = 3.0, double Increase = 4.0, double Floor = 1e-6)
 {
     /// <summary>The next lambda of a sample after its trial.</summary>
@@ -66,4 +61,15 @@ internal sealed record LevenbergMarquardtRule(
         double next = lambda / Decrease;
         return next < Floor ? 0.0 : next;
     }
+}
+
+/// <summary>The cut bound of the damped and clipped steps.</summary>
+public static class CutBounds
+{
+    /// <summary>
+    /// How large a new state may grow, in units of the chain's scale, before the Newton trial is cut there: an order
+    /// below the growth alarm (K / 10) when the safeguards are on, so that accepted iterates stay clear of it;
+    /// unbounded (only overflow cuts) when they are off.
+    /// </summary>
+    public static double For(Solvers.Safeguards policy) => policy.Enabled ? Math.Max(1.0, policy.GrowthFactor / 10) : double.PositiveInfinity;
 }

@@ -9,6 +9,6 @@ public enum Termination
     /// <summary>The iteration limit was reached before the stopping rule was met; the states are the last iterate.</summary>
     IterationLimit,
 
-    /// <summary>A safeguard fired and a fallback produced the states (see <see cref="ChainSolution.Fallback"/>).</summary>
+    /// <summary>A safeguard fired and a fallback produced the states (the result names which, as a <see cref="Fallback"/>).</summary>
     FellBack,
 }

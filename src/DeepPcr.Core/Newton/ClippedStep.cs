@@ -1,39 +1,36 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
-namespace DeepPcr.Solvers.Globalization;
+namespace DeepPcr.Newton;
 
 /// <summary>
-/// Trust-region clipping per sample (see <see cref="TrustRegionSolver"/> for the rule and why): each state's
-/// Newton update d_l is scaled so that ||d_l||_inf &lt;= Delta. No extra solve: the clipped correction is the
-/// bidiagonal PCR's. Delta = infinity is the undamped Newton step.
+/// Trust-region clipping per sample ("deeppcr-trust-region"; the rule and why are in TrustRegionSolver's remarks): each
+/// state's Newton update d_l is scaled so that ||d_l||_inf &lt;= Delta. No extra solve. Delta = infinity is the Newton step.
 /// </summary>
-internal sealed class TrustRegionControl(int batch, TrustRegionRule rule) : IStepControl
+/// <param name="batch">B.</param>
+/// <param name="rule">The numbers of the rule.</param>
+/// <param name="cutBound">The Newton trial's cut bound (<see cref="CutBounds.For"/>).</param>
+public sealed class ClippedStep(int batch, TrustRegionRule rule, double cutBound) : IStepControl
 {
     private readonly double[] radius = Enumerable.Repeat(double.PositiveInfinity, batch).ToArray();
     private readonly bool[] clipped = new bool[batch];
-    private double[] longest = new double[batch];
+    private IReadOnlyList<double> longest = new double[batch];
 
     /// <summary>The radius each sample will use next (infinity: Newton).</summary>
     public IReadOnlyList<double> Radius => radius;
 
     /// <inheritdoc />
-    public Tensor Trial(Proposal p)
+    public bool NeedsMerit => true;
+
+    /// <inheritdoc />
+    public void Propose(INewtonBackend backend)
     {
-        using var scope = torch.NewDisposeScope();
-        var states = p.Current.States;
-        var correction = p.Correction;
-        var norms = correction.abs().amax(new long[] { -1 }, keepdim: true);              // (n, B, 1)
-        var limit = torch.tensor(radius, dtype: ScalarType.Float64, device: states.device).view(1, -1, 1);
-        var scale = torch.where(norms > limit, limit / norms.to_type(ScalarType.Float64), torch.ones_like(limit)).to_type(states.dtype);
-        longest = ErrorBound.Host(norms.amax(new long[] { 0, 2 }));
+        longest = backend.ProposeClipped(radius, cutBound);
         for (int b = 0; b < batch; b++) clipped[b] = longest[b] > radius[b];
-        return (states + correction * scale).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
-    public bool[] Judge(double[] merit, double[] trialMerit)
+    public bool[] Judge(IReadOnlyList<double>? merit, IReadOnlyList<double>? trialMerit, int batch)
     {
+        ArgumentNullException.ThrowIfNull(merit);
+        ArgumentNullException.ThrowIfNull(trialMerit);
         var take = new bool[batch];
         for (int b = 0; b < batch; b++)
         {
@@ -52,7 +49,7 @@ internal sealed class TrustRegionControl(int batch, TrustRegionRule rule) : ISte
 /// <param name="InitialCap">and at most this absolute radius.</param>
 /// <param name="Grow">Delta is multiplied by this after an accepted clipped step.</param>
 /// <param name="Shrink">Delta is multiplied by this after a rejected clipped step.</param>
-internal sealed record TrustRegionRule(
+public sealed record TrustRegionRule(
     double NewtonGrowth = double.PositiveInfinity, double Initial = 0.25, double InitialCap = 1.0, double Grow = 2.0, double Shrink = 0.25)
 {
     /// <summary>The next radius of a sample after its trial, whose longest state update (before clipping) was <paramref name="longest"/>.</summary>
