@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 22's proof, as a new user would see it (run by .ci/run; runs from anywhere, takes a few minutes):
-#   1. `dotnet pack -c Release -o FEED` at the repository root gives exactly DeepPcr, DeepPcr.Models,
+#   1. `dotnet pack -c Release -o FEED` at the repository root gives exactly DeepPcr.Core, DeepPcr, DeepPcr.Models,
 #      DeepPcr.SafeTensors (each with its symbols package) and the DeepPcr.Cli tool;
 #   2. a fresh `dotnet new console` outside the repository, with FEED added to the normal NuGet sources and
 #      `dotnet add package DeepPcr.Models` (nothing else: no RuntimeIdentifier, no hand edits), runs the README's
@@ -21,7 +21,7 @@ cache="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: /
 
 cleanup() {
     rm -rf "$work"
-    for id in deeppcr deeppcr.models deeppcr.safetensors deeppcr.cli; do
+    for id in deeppcr.core deeppcr deeppcr.models deeppcr.safetensors deeppcr.cli; do
         rm -rf "$cache/$id/"*"-$suffix"
     done
 }
@@ -37,7 +37,7 @@ dotnet pack "$root" -c Release -o "$feed" -p:VersionSuffix="$suffix" -nologo -v:
 echo "packed in $((SECONDS - start)) s"
 version="$(cd "$feed" && ls DeepPcr.Cli.*.nupkg | sed 's/^DeepPcr\.Cli\.//; s/\.nupkg$//')"
 listing="$(cd "$feed" && ls | LC_ALL=C sort)"
-expected="$(for id in DeepPcr DeepPcr.Models DeepPcr.SafeTensors; do echo "$id.$version.nupkg"; echo "$id.$version.snupkg"; done
+expected="$(for id in DeepPcr.Core DeepPcr DeepPcr.Models DeepPcr.SafeTensors; do echo "$id.$version.nupkg"; echo "$id.$version.snupkg"; done
             echo "DeepPcr.Cli.$version.nupkg")"
 expected="$(echo "$expected" | LC_ALL=C sort)"
 for f in $listing; do echo "  $f  $(mb "$(stat -c %s "$feed/$f")")"; done
