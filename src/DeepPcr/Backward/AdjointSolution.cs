@@ -1,3 +1,4 @@
+using DeepPcr.Solvers;
 using static TorchSharp.torch;
 
 namespace DeepPcr.Backward;
@@ -7,5 +8,9 @@ namespace DeepPcr.Backward;
 /// <param name="InputGradient">(B, w): dLoss/dz_0 = J_1^T lambda_1.</param>
 /// <param name="ParameterGradients">One per parameter of the step (empty for steps without parameters).</param>
 /// <param name="PcrRounds">Rounds of the one PCR solve, as its kernel counted them: ceil(log2 L).</param>
-/// <param name="Engine">The engine that ran the solve.</param>
-public sealed record AdjointSolution(Tensor StateGradients, Tensor InputGradient, IReadOnlyList<Tensor> ParameterGradients, int PcrRounds, Solvers.ChainEngine Engine);
+/// <param name="Engine">The engine that ran the pass.</param>
+/// <param name="Fallback">None, or Sequential when PCR's solution was not finite and the reversed chain was solved row by row.</param>
+/// <param name="Finite">True when every state gradient is finite (false: the chain's own gradients overflow, as autograd's would).</param>
+public sealed record AdjointSolution(
+    Tensor StateGradients, Tensor InputGradient, IReadOnlyList<Tensor> ParameterGradients, int PcrRounds, ChainEngine Engine,
+    Fallback Fallback = Fallback.None, bool Finite = true);

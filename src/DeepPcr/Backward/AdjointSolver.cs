@@ -1,6 +1,6 @@
 using DeepPcr.Chains;
 using DeepPcr.Engines;
-using DeepPcr.Linear;
+using DeepPcr.Newton;
 using DeepPcr.Solvers;
 using DeepPcr.Validation;
 using TorchSharp;
@@ -9,11 +9,11 @@ using static TorchSharp.torch;
 namespace DeepPcr.Backward;
 
 /// <summary>
-/// The parallel backward pass (DESIGN.md section 1.3). The adjoint recurrence
-/// lambda_L = g_L, lambda_{l-1} = J_l^T lambda_l + g_{l-1} is linear, so it is one PCR solve on the
-/// reversed chain (u_k = lambda_{L-k+1}) and no Newton iteration. It always uses the exact Jacobians at the
-/// given states, whatever structure served the forward pass. Then the input gradient J_1^T lambda_1 and every
-/// step's parameter gradients follow in parallel.
+/// The parallel backward pass (docs/design.md section 1.3): the one adjoint pass (<see cref="AdjointPass"/>) on the
+/// engine that <see cref="EngineSelection"/> picks. The adjoint recurrence lambda_L = g_L, lambda_{l-1} = J_l^T lambda_l
+/// + g_{l-1} is linear, so it is one PCR solve on the reversed chain (u_k = lambda_{L-k+1}) and no Newton iteration. It
+/// always uses the exact Jacobians at the given states, whatever structure served the forward pass. Then the input
+/// gradient J_1^T lambda_1 and every step's parameter gradients follow in parallel.
 /// </summary>
 public static class AdjointSolver
 {
@@ -22,21 +22,18 @@ public static class AdjointSolver
     /// <param name="input">(B, w): z_0.</param>
     /// <param name="states">(L, B, w): z_1..z_L, the accepted forward states.</param>
     /// <param name="finalCotangent">(B, w): dLoss/dz_L.</param>
+    /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
     public static AdjointSolution Solve(IChainStep step, Tensor input, Tensor states, Tensor finalCotangent)
     {
-        using var scope = torch.NewDisposeScope();
+        CheckStates(step, input, states);
         TensorChecks.Shape(finalCotangent, "finalCotangent", input.shape[0], step.Width);
-        if (EngineSelection.ForAdjoint(step, input) == ChainEngine.Host)
-        {
-            CheckStates(step, input, states);
-            TensorChecks.SameKind(finalCotangent, "finalCotangent", input, "input");
-            TensorChecks.Finite(finalCotangent, "finalCotangent");
-            return Adopt(OnHost(step, input, states, finalCotangent, finalOnly: true));
-        }
+        TensorChecks.SameKind(finalCotangent, "finalCotangent", input, "input");
+        TensorChecks.Finite(finalCotangent, "finalCotangent");
+        if (EngineSelection.ForAdjoint(step, input) == ChainEngine.Host) return Run(step, input, states, finalCotangent);
+        using var scope = torch.NewDisposeScope();
         var cotangents = torch.zeros_like(states);
         cotangents[step.Length - 1] = finalCotangent;
-        var solution = SolveAll(step, input, states, cotangents);
-        return Adopt(solution);
+        return Adopt(Run(step, input, states, cotangents));
     }
 
     /// <summary>Gradients of a loss with cotangents g_l = dLoss/dz_l (direct dependence) on every state.</summary>
@@ -51,23 +48,36 @@ public static class AdjointSolver
         TensorChecks.Shape(cotangents, "cotangents", step.Length, input.shape[0], step.Width);
         TensorChecks.SameKind(cotangents, "cotangents", input, "input");
         TensorChecks.Finite(cotangents, "cotangents");
+        return Run(step, input, states, cotangents);
+    }
 
+    /// <summary>The pass on the selected engine; cotangents (L, B, w), or (B, w) on the final state for the host engine.</summary>
+    private static AdjointSolution Run(IChainStep step, Tensor input, Tensor states, Tensor cotangents)
+    {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        int length = step.Length;
-        if (EngineSelection.ForAdjoint(step, input) == ChainEngine.Host) return Adopt(OnHost(step, input, states, cotangents, finalOnly: false));
-        var inputs = ChainStates.Shift(input, states.detach());
-        var structure = BlockStructure.For(step.JacobianStructure);
-        var transposed = structure.Transpose(AutogradJacobian.Of(step, 0, inputs));   // (L, B, block): J_l^T
-        // Reversed chain: row 1 has no predecessor (z_0 = 0); row k >= 2 uses J_{L-k+2}^T.
-        var first = torch.zeros_like(transposed.narrow(0, 0, 1));
-        var blocks = length == 1 ? first : torch.cat(new[] { first, transposed.narrow(0, 1, length - 1).flip(0) }, 0);
-        var reversed = new LinearRecurrence(structure, blocks, cotangents.flip(0), torch.zeros_like(input));
-        var u = ParallelCyclicReduction.SolveUnchecked(reversed);
-        var lambda = u.States.flip(0);
-        var inputGradient = structure.Apply(transposed.narrow(0, 0, 1), lambda.narrow(0, 0, 1)).squeeze(0);
-        var parameters = step is IDifferentiableChainStep d ? ParameterGradients(d, inputs, lambda) : Array.Empty<Tensor>();
-        return Adopt(new AdjointSolution(lambda, inputGradient, parameters, u.Rounds, ChainEngine.Torch));
+        input = input.detach();
+        states = states.detach();
+        if (EngineSelection.ForAdjoint(step, input) == ChainEngine.Host)
+        {
+            return Adopt(input.dtype == ScalarType.Float32
+                ? OnHost<float>((IHostChainStep)step, input, states, cotangents)
+                : OnHost<double>((IHostChainStep)step, input, states, cotangents));
+        }
+        using var backend = new TorchAdjoint(step, input, states, cotangents);
+        var run = AdjointPass.Run(backend);
+        return Adopt(new AdjointSolution(backend.Lambda, backend.InputGradient!, backend.ParameterGradients, run.PcrRounds, ChainEngine.Torch, run.Fallback, run.Finite));
+    }
+
+    private static AdjointSolution OnHost<T>(IHostChainStep step, Tensor input, Tensor states, Tensor cotangents)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        using var backend = new HostAdjoint<T>(step, input, states, cotangents);
+        var run = AdjointPass.Run(backend);
+        var lambda = backend.Lambda;
+        var parameters = backend.ParameterGradients
+            ?? (step is IDifferentiableChainStep d ? TorchAdjoint.OfParameters(d, ChainStates.Shift(input, states), lambda) : Array.Empty<Tensor>());
+        return new AdjointSolution(lambda, backend.InputGradient!, parameters, run.PcrRounds, ChainEngine.Host, run.Fallback, run.Finite);
     }
 
     private static void CheckStates(IChainStep step, Tensor input, Tensor states)
@@ -76,28 +86,6 @@ public static class AdjointSolver
         TensorChecks.Shape(states, "states", step.Length, input.shape[0], step.Width);
         TensorChecks.SameKind(states, "states", input, "input");
         TensorChecks.Finite(states, "states");
-    }
-
-    /// <summary>The host engine's solve (<see cref="HostAdjoint"/>), parameter gradients from the step when it has no host ones.</summary>
-    private static AdjointSolution OnHost(IChainStep step, Tensor input, Tensor states, Tensor cotangents, bool finalOnly)
-    {
-        using var noGrad = torch.no_grad();
-        var (lambda, inputGradient, parameters, rounds) = HostAdjoint.Solve((IHostChainStep)step, input, states.detach(), cotangents, finalOnly);
-        parameters ??= step is IDifferentiableChainStep d ? ParameterGradients(d, ChainStates.Shift(input, states.detach()), lambda) : Array.Empty<Tensor>();
-        return new AdjointSolution(lambda, inputGradient, parameters, rounds, ChainEngine.Host);
-    }
-
-    /// <summary>The parameter gradients: analytic when the step gives them, else one autograd call over the batched step.</summary>
-    private static IReadOnlyList<Tensor> ParameterGradients(IDifferentiableChainStep step, Tensor inputs, Tensor lambda)
-    {
-        var analytic = step.ParameterGradients(inputs, lambda);
-        if (analytic is not null) return analytic;
-        if (step.Parameters.Count == 0) return Array.Empty<Tensor>();
-        using var grad = torch.enable_grad();
-        var outputs = step.Evaluate(0, inputs.detach());
-        return torch.autograd.grad(new[] { outputs }, step.Parameters.ToList(), new[] { lambda }, allow_unused: true)
-            .Select((g, i) => g is null || g.IsInvalid ? torch.zeros_like(step.Parameters[i]) : g.detach())
-            .ToArray();
     }
 
     private static AdjointSolution Adopt(AdjointSolution solution)

@@ -17,6 +17,12 @@ public static class ForwardSubstitution
     {
         ArgumentNullException.ThrowIfNull(recurrence);
         recurrence.Validate(requireFinite: true);
+        return SolveUnchecked(recurrence);
+    }
+
+    /// <summary>As <see cref="Solve"/> without the value checks: for the backward pass's fallback, whose blocks may overflow.</summary>
+    internal static PcrSolution SolveUnchecked(LinearRecurrence recurrence)
+    {
         using var scope = torch.NewDisposeScope();
         var states = torch.empty_like(recurrence.C);
         var z = recurrence.Z0;
