@@ -4,7 +4,7 @@
 #      DeepPcr.SafeTensors (each with its symbols package) and the DeepPcr.Cli tool;
 #   2. a fresh `dotnet new console` outside the repository, with FEED added to the normal NuGet sources and
 #      `dotnet add package DeepPcr.Models` (nothing else: no RuntimeIdentifier, no hand edits), runs the README's
-#      first C# block (the API tour) as its Program.cs;
+#      first C# block (the API tour) as its Program.cs, from its build output and from its publish output;
 #   3. where the system libstdc++ lacks GLIBCXX_3.4.32, the same program with TorchSharp's unpatched library put
 #      back fails with DeepPcr's LibTorchLoadException naming that version, not libtorch's message;
 #   4. `dotnet tool install DeepPcr.Cli --tool-path T --add-source FEED`, then `T/deeppcr --help` names itself
@@ -69,12 +69,21 @@ native="$bin/runtimes/linux-x64/native/libLibTorchSharp.so"
 [ -f "$native" ] || fail "no $native"
 echo "consumer output folder: $(mb "$(size_of "$bin")")"
 
+echo "== dotnet publish of the same project: the step runs on publish output too"
+dotnet publish -c Release -o "$work/published" -nologo -v:q
+published="$work/published/runtimes/linux-x64/native/libLibTorchSharp.so"
+[ -f "$published" ] || fail "no $published"
+out="$(dotnet "$work/published/app.dll" 2>&1)" || { echo "$out"; fail "the published program failed"; }
+echo "$out"
+
 libstdcxx="$(ls /usr/lib/x86_64-linux-gnu/libstdc++.so.6 /lib/x86_64-linux-gnu/libstdc++.so.6 /usr/lib64/libstdc++.so.6 2>/dev/null | head -n 1 || true)"
 if [ -n "$libstdcxx" ] && ! grep -qa 'GLIBCXX_3\.4\.32' "$libstdcxx"; then
     echo "== $libstdcxx lacks GLIBCXX_3.4.32: the patched copy differs from NuGet's; unpatched, DeepPcr says why"
     cached="$cache/torchsharp/0.107.0/runtimes/linux-x64/native/libLibTorchSharp.so"
-    differing="$(cmp -l "$native" "$cached" | wc -l || true)"
-    [ "$differing" = 1 ] || fail "expected the consumer's libLibTorchSharp.so to differ from NuGet's in one byte, not $differing"
+    for copy in "$native" "$published"; do
+        differing="$(cmp -l "$copy" "$cached" | wc -l || true)"
+        [ "$differing" = 1 ] || fail "expected $copy to differ from NuGet's copy in one byte, not $differing"
+    done
     mv "$native" "$native.patched"
     cp "$cached" "$native"
     if err="$(dotnet "$bin/app.dll" 2>&1)"; then fail "the unpatched library loaded"; fi
