@@ -12,6 +12,7 @@
 # Every run packs a unique prerelease version, so a package cached by an earlier run under the same version can
 # never stand in for the fresh one; the DeepPcr packages it leaves in the global NuGet cache are removed at exit.
 set -euo pipefail
+# (No `cmd | grep -q` below: under pipefail, grep -q quitting early can fail the pipeline with SIGPIPE.)
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="$(mktemp -d)"
@@ -42,7 +43,8 @@ expected="$(for id in DeepPcr.Core DeepPcr DeepPcr.Models DeepPcr.SafeTensors; d
 expected="$(echo "$expected" | LC_ALL=C sort)"
 for f in $listing; do echo "  $f  $(mb "$(stat -c %s "$feed/$f")")"; done
 [ "$listing" = "$expected" ] || fail "expected exactly these packages:"$'\n'"$expected"
-unzip -l "$feed/DeepPcr.$version.nupkg" | grep -q 'buildTransitive/DeepPcr.targets' || fail "DeepPcr carries no buildTransitive/DeepPcr.targets"
+contents="$(unzip -l "$feed/DeepPcr.$version.nupkg")"
+grep -q 'buildTransitive/DeepPcr.targets' <<< "$contents" || fail "DeepPcr carries no buildTransitive/DeepPcr.targets"
 
 echo "== a fresh console project outside the repository consumes DeepPcr.Models $version"
 mkdir -p "$work/consumer"
@@ -63,8 +65,8 @@ awk '/^```csharp/ { inside = 1; next } /^```/ { if (inside) exit } inside' "$roo
 [ -s Program.cs ] || fail "README.md has no C# block"
 out="$(dotnet run 2>&1)" || { echo "$out"; fail "the consumer's dotnet run failed"; }
 echo "$out"
-echo "$out" | grep -qE '^deeppcr: [0-9]+ iterations, 10 PCR rounds, Converged$' || fail "the consumer did not print the solver's line"
-bin="$(dirname "$(find bin -name app.dll | head -n 1)")"
+grep -qE '^deeppcr: [0-9]+ iterations, 10 PCR rounds, Converged$' <<< "$out" || fail "the consumer did not print the solver's line"
+bin="$(dirname "$(find bin -name app.dll -print -quit)")"
 native="$bin/runtimes/linux-x64/native/libLibTorchSharp.so"
 [ -f "$native" ] || fail "no $native"
 echo "consumer output folder: $(mb "$(size_of "$bin")")"
@@ -88,8 +90,9 @@ if [ -n "$libstdcxx" ] && ! grep -qa 'GLIBCXX_3\.4\.32' "$libstdcxx"; then
     cp "$cached" "$native"
     if err="$(dotnet "$bin/app.dll" 2>&1)"; then fail "the unpatched library loaded"; fi
     mv -f "$native.patched" "$native"
-    echo "$err" | grep -m 1 'LibTorchLoadException' || true
-    echo "$err" | grep 'LibTorchLoadException' | grep -q "GLIBCXX_3.4.32" || fail "no LibTorchLoadException naming GLIBCXX_3.4.32"
+    reason="$(grep -m 1 'LibTorchLoadException' <<< "$err" || true)"
+    echo "$reason"
+    grep -q "GLIBCXX_3.4.32" <<< "$reason" || fail "no LibTorchLoadException naming GLIBCXX_3.4.32"
 fi
 
 echo "== dotnet tool install DeepPcr.Cli --tool-path T --add-source FEED"
@@ -97,8 +100,8 @@ cd "$work"
 dotnet tool install DeepPcr.Cli --version "$version" --tool-path "$work/tools" --add-source "$feed"
 echo "installed tool: $(mb "$(size_of "$work/tools")") (the package $(mb "$(stat -c %s "$feed/DeepPcr.Cli.$version.nupkg")") kept beside what it unpacked)"
 help="$("$work/tools/deeppcr" --help)"
-echo "$help" | grep -qE '^  deeppcr \[command\] \[options\]$' || { echo "$help"; fail "deeppcr --help does not name itself deeppcr"; }
-echo "$help" | grep -q 'DeepPcr.Cli' && fail "deeppcr --help says DeepPcr.Cli"
+grep -qE '^  deeppcr \[command\] \[options\]$' <<< "$help" || { echo "$help"; fail "deeppcr --help does not name itself deeppcr"; }
+grep -q 'DeepPcr.Cli' <<< "$help" && fail "deeppcr --help says DeepPcr.Cli"
 json="$("$work/tools/deeppcr" demo --json)"
 echo "$json"
 echo "$json" | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["forward"]["termination"] == "converged" and d["forward"]["fallback"] == "none", d["forward"]'
