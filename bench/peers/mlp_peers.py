@@ -781,8 +781,9 @@ class GraphRunner:
         torch.cuda.synchronize()
 
 
-def run_cell(cell: Cell, device: "torch.device", repeats: int, deadline: float, log: Callable[[str], None]) -> List[Row]:
-    """Measures one cell; every method's failure becomes a row with its message in `note`."""
+def run_cell(cell: Cell, device: "torch.device", repeats: int, deadline: float, log: Callable[[str], None],
+             methods: Sequence[str] = METHODS) -> List[Row]:
+    """Measures one cell with the given methods; every method's failure becomes a row with its message in `note`."""
     L, w, B = cell.key
     model64 = load_model(cell.model_path)
     x64, cot64 = load_io(cell.io_path, w)
@@ -851,17 +852,21 @@ def run_cell(cell: Cell, device: "torch.device", repeats: int, deadline: float, 
         cases.append(Case("deeppcr_forward", "torch_deeppcr", forward))
         cases.append(Case("deeppcr_backward", "torch_deeppcr", backward))
 
-    setup("torch_eager", eager)
-    if device.type == "cuda":
+    if "torch_eager" in methods:
+        setup("torch_eager", eager)
+    if "torch_graph" not in methods:
+        pass
+    elif device.type == "cuda":
         setup("torch_graph", graph)
     else:
         setup_errors["torch_graph"] = "skipped: CUDA graphs need --device cuda"
-    setup("torch_deeppcr", deeppcr)
+    if "torch_deeppcr" in methods:
+        setup("torch_deeppcr", deeppcr)
     log(f"  timing {len(cases)} cases x {repeats} repetitions")
     budget_note = measure(cases, timer, repeats, deadline, log)
     by_label = {c.label: c for c in cases}
     rows = []
-    for method in METHODS:
+    for method in [m for m in METHODS if m in methods]:
         for pass_ in ("forward", "backward"):
             rows.append(make_row(cell, method, pass_, by_label, setup_errors, fwd_err, bwd_err, info, budget_note))
     release_memory()
@@ -1021,7 +1026,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget-s", type=float, default=float("inf"), help="stop cleanly after this many seconds: cells not started are listed as not run")
     p.add_argument("--only", action="append", metavar="L,w,B", help="measure only this cell (repeatable)")
     p.add_argument("--threads", type=int, default=0, help="torch intra-op threads on a CPU (default: torch's)")
+    p.add_argument("--methods", type=parse_methods, default=list(METHODS),
+                   help=f"comma-separated methods to run (default all: {','.join(METHODS)})")
     return p
+
+
+def parse_methods(text: str) -> List[str]:
+    """--methods torch_eager,torch_deeppcr -> ['torch_eager', 'torch_deeppcr'] (known names, at least one)."""
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in names if m not in METHODS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"--methods {text}: expected a comma-separated list of {', '.join(METHODS)}")
+    return names
 
 
 class Interrupted(Exception):
@@ -1073,7 +1089,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 log(f"budget spent: {len(cells) - i} cells not run")
                 break
             try:
-                rows = run_cell(cell, device, args.repeats, deadline, log)
+                rows = run_cell(cell, device, args.repeats, deadline, log, args.methods)
             except FileFormatError as e:
                 print(f"error: {e}", file=sys.stderr)
                 out.write_json("bad file")
@@ -1082,7 +1098,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 message = f"{type(e).__name__}: {first_line(e)}"
                 log(f"  cell failed: {message}")
                 release_memory()
-                rows = [Row(*cell.key, pass_, method, note=message) for method in METHODS for pass_ in ("forward", "backward")]
+                rows = [Row(*cell.key, pass_, method, note=message) for method in args.methods for pass_ in ("forward", "backward")]
             for row in rows:
                 out.add(row)
                 log(f"  {row.pass_:8} {row.method:14} ms={row.csv_values()[5] or '-':>10} err={row.csv_values()[8] or '-':>10} {row.note}")

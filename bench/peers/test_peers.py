@@ -499,6 +499,20 @@ class EndToEndTests(unittest.TestCase):
             self.assertEqual(len(merged), 16)
             self.assertNotEqual(merged[("8", "4", "3", "forward")]["speedup_vs_torch_eager"], "")
 
+    def test_methods_option_runs_only_the_named_methods(self):
+        with tempfile.TemporaryDirectory() as d:
+            models = os.path.join(d, "models")
+            out = os.path.join(d, "peers")
+            quiet(make_models.main, ["--out", models, "--layers", "3", "--widths", "2", "--batches", "1"])
+            code, err = quiet(mp.main, ["--models", models, "--out", out, "--device", "cpu", "--repeats", "1", "--methods", "torch_eager"])
+            self.assertEqual(code, 0, err)
+            with open(os.path.join(out, "peers.json")) as f:
+                doc = json.load(f)
+            self.assertEqual({m["method"] for m in doc["measurements"]}, {"torch_eager"})
+            self.assertEqual(len(doc["measurements"]), 2)
+            with self.assertRaises(SystemExit):
+                quiet(mp.main, ["--models", models, "--out", out, "--methods", "torch_nothing"])
+
 
 if __name__ == "__main__":
     unittest.main()

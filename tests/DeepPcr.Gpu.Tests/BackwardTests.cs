@@ -1,4 +1,5 @@
 using DeepPcr.Gpu.Engine;
+using DeepPcr.Solvers;
 using DeepPcr.Gpu.Model;
 using DeepPcr.Gpu.Reference;
 
@@ -19,13 +20,34 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
         var options = Problems.Path(path);
         var (model, problem) = Problems.Make(layers, width, batch);
         using var ws = new ChainWorkspace(fixture.Device, model, problem);
-        Assert.Equal(GpuTermination.Converged, NewtonForward.Run(ws, options).Termination);
+        Assert.Equal(Termination.Converged, NewtonForward.Run(ws, options).Termination);
         var reversed = AdjointBackward.Run(ws, ws.States.View, options);
 
         var reference = HostReference.Backward(model, problem.Input, HostReference.Forward(model, problem.Input), problem.Cotangent);
         Assert.InRange(DeviceGradients.Read(ws).MaxRelativeError(reference), 0, 1e-4);
         var lambda = Reverse(ws.Read(reversed), layers, batch * width);
         Assert.InRange(ErrorMeasure.PooledRelative(lambda, reference.StateGradients), 0, 1e-4);
+    }
+
+    /// <summary>
+    /// (L, w, B) = (1025, 3, 2) on every backward path and (17, 16, 4) on the tiled one, at states from the one-group
+    /// forward pass (the backward pass is one PCR solve whichever path found them).
+    /// </summary>
+    [Theory]
+    [InlineData("one-group", 1025, 3, 2)]
+    [InlineData("per-entry", 1025, 3, 2)]
+    [InlineData("tiled", 1025, 3, 2)]
+    [InlineData("tiled", 17, 16, 4)]
+    public void GradientsAtLargerSizes(string path, int layers, int width, int batch)
+    {
+        var (model, problem) = Problems.Make(layers, width, batch);
+        using var ws = new ChainWorkspace(fixture.Device, model, problem);
+        Assert.Equal(Termination.Converged, NewtonForward.Run(ws, Problems.Path("one-group")).Termination);
+        var reversed = AdjointBackward.Run(ws, ws.States.View, Problems.Path(path));
+
+        var reference = HostReference.Backward(model, problem.Input, HostReference.Forward(model, problem.Input), problem.Cotangent);
+        Assert.InRange(DeviceGradients.Read(ws).MaxRelativeError(reference), 0, 1e-4);
+        Assert.InRange(ErrorMeasure.PooledRelative(Reverse(ws.Read(reversed), layers, batch * width), reference.StateGradients), 0, 1e-4);
     }
 
     /// <summary>ReLU and identity chains: forward and backward agree with the reference too.</summary>
@@ -38,7 +60,7 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
     {
         var (model, problem) = Problems.Make(layers, width, batch, seed: 3, gain: 0.9, activation: activation);
         using var ws = new ChainWorkspace(fixture.Device, model, problem);
-        Assert.Equal(GpuTermination.Converged, NewtonForward.Run(ws, EngineOptions.Default).Termination);
+        Assert.Equal(Termination.Converged, NewtonForward.Run(ws, EngineOptions.Default).Termination);
         var states = HostReference.Forward(model, problem.Input);
         Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(ws.States.View), states), 0, 1e-5);
         AdjointBackward.Run(ws, ws.States.View, EngineOptions.Default);
@@ -56,7 +78,7 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
         var options = Problems.Path("tiled");
         var (model, problem) = Problems.Make(layers, width, batch);
         using var ws = new ChainWorkspace(fixture.Device, model, problem);
-        Assert.Equal(GpuTermination.Converged, NewtonForward.Run(ws, options).Termination);
+        Assert.Equal(Termination.Converged, NewtonForward.Run(ws, options).Termination);
         var states = HostReference.Forward(model, problem.Input);
         Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(ws.States.View), states), 0, 1e-5);
         AdjointBackward.Run(ws, ws.States.View, options);

@@ -33,6 +33,21 @@ public sealed class BenchTests(CpuDeviceFixture fixture) : IDisposable
         }
     }
 
+    /// <summary>A forward pass that hits its limit under the safeguards reports the fallback that produced the states and no DeepPCR time.</summary>
+    [Fact]
+    public void PointReportsTheFallback()
+    {
+        var json = PointBenchmark.Run(fixture.Device, new Cell(5, 3, 2), Settings with { Engine = EngineOptions.Default with { MaxIterations = 1 } });
+        foreach (string pass in new[] { "forward", "backward" })
+        {
+            var m = json[pass]!.AsObject();
+            Assert.Equal(("fell_back", "sequential"), ((string?)m["termination"], (string?)m["fallback"]));
+            Assert.Null(m["deeppcr_ms"]);
+            Assert.NotNull(m["note"]);
+        }
+        Assert.Contains("no convergence within 1 iterations", (string?)json["forward"]!["note"]);
+    }
+
     [Fact]
     public void GridWritesRowsCellsAndModels()
     {

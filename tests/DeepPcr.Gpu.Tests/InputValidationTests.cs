@@ -133,7 +133,7 @@ public sealed class InputValidationTests : IDisposable
         input[5] = double.NaN;
         Assert.Contains("input[1, 2] is NaN", Assert.Throws<ArgumentException>(() => new ChainProblem(2, 3, input, new double[6])).Message);
         Assert.Contains("needs 6", Assert.Throws<ArgumentException>(() => new ChainProblem(2, 3, new double[6], new double[5])).Message);
-        Assert.Throws<ArgumentException>(() => new EngineOptions(Atol: double.NaN).Validate());
+        Assert.Throws<ArgumentException>(() => new EngineOptions { Rule = new DeepPcr.Newton.StoppingRule(double.NaN, 1e-5) }.Validate());
         Assert.Throws<ArgumentException>(() => new EngineOptions(MaxIterations: -1).Validate());
     }
 

@@ -68,7 +68,7 @@ public sealed class LayerKernelTests(CpuDeviceFixture fixture)
     }
 
     /// <summary>
-    /// The update kernel: next = z + d, ratio = max |d| / (atol + rtol |z|), residual = max |f - z|; a NaN
+    /// The update kernel: next = z + d, ratio = max |d| / (atol + rtol |z|), residual = max |f - z|, update = max |d|; a NaN
     /// anywhere makes the ratio NaN (never a small number).
     /// </summary>
     [Theory]
@@ -93,8 +93,8 @@ public sealed class LayerKernelTests(CpuDeviceFixture fixture)
         fixture.Device.Kernels.UpdateAndMeasure(fixture.Device.Stream, shape, n, 0, ws.States.View, ws.RhsB.View, ws.Outputs.View, ws.Next.View, ws.Flags.View, 1e-6f, 1e-5f);
         fixture.Device.Synchronize();
         var flags = ws.Flags.GetAsArray1D();
-        double ratio = NewtonForward.FromOrderedBits(flags[NewtonKernels.RatioSlot]);
-        double residual = NewtonForward.FromOrderedBits(flags[NewtonKernels.ResidualSlot]);
+        double ratio = NewtonKernels.FromOrderedBits(flags[NewtonKernels.RatioSlot]);
+        double residual = NewtonKernels.FromOrderedBits(flags[NewtonKernels.ResidualSlot]);
 
         Assert.Equal(f.Select((v, e) => (double)Math.Abs(v - z[e])).Max(), residual, 1e-6);
         if (withNaN)
@@ -104,6 +104,9 @@ public sealed class LayerKernelTests(CpuDeviceFixture fixture)
         }
         double expected = dd.Select((v, e) => Math.Abs((double)(z[e] + v) - z[e]) / (1e-6 + 1e-5 * Math.Abs(z[e]))).Max();
         Assert.Equal(expected, ratio, expected * 1e-5);
+        double update = NewtonKernels.FromOrderedBits(flags[NewtonKernels.UpdateSlot]);
+        double largest = dd.Select((v, e) => Math.Abs((double)(z[e] + v) - z[e])).Max();
+        Assert.Equal(largest, update, largest * 1e-6);
         Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(ws.Next.View), z.Select((v, e) => (double)v + dd[e]).ToArray()), 0, 1e-7);
     }
 
@@ -116,13 +119,12 @@ public sealed class LayerKernelTests(CpuDeviceFixture fixture)
         var (model, problem) = Problems.Make(16, 3, 2);
         using var ws = new ChainWorkspace(fixture.Device, model, problem);
         var options = Problems.Path(path);
-        var host = new int[2];
         ws.States.MemSetToZero();
         for (int step = 0; step < 2; step++)
         {
-            NewtonForward.CorrectionStep(ws, options, host);
+            FusedIteration.Correction(ws, options);
             var correction = ws.Read(ws.Next.View);
-            NewtonForward.DeerStep(ws, options, host);
+            FusedIteration.Deer(ws, options);
             var deer = ws.Read(ws.Next.View);
             Assert.InRange(ErrorMeasure.PooledRelative(deer, correction), 0, 1e-5);
             ws.SwapStates();

@@ -34,6 +34,7 @@ public sealed class PtxCompileTests
         { nameof(SequentialKernels) + "." + nameof(SequentialKernels.PersistentForward), true },
         { nameof(SequentialKernels) + "." + nameof(SequentialKernels.PersistentBackward), true },
         { nameof(OneGroupKernels) + "." + nameof(OneGroupKernels.NewtonIteration), true },
+        { nameof(OneGroupKernels) + "." + nameof(OneGroupKernels.NewtonLoop), true },
         { nameof(OneGroupKernels) + "." + nameof(OneGroupKernels.Backward), true },
     };
 

@@ -15,7 +15,7 @@ public class BenchTests
     public void TinyGridWritesEveryOutputAndMarksCellsNotRun()
     {
         var grid = new MlpGrid(new[] { 2, 8 }, new[] { 1, 3 }, new[] { 1 }, 0.9, Activation.Tanh, ScalarType.Float32, 0, 1, CapMs: 1e9);
-        var report = MlpGridRunner.Run(grid, new[] { "bench", "mlp" }, TextWriter.Null);
+        var report = MlpGridRunner.Run(grid, new[] { "bench", "mlp" }, DeepPcr.Cli.Progress.ProgressReporter.Plain(TextWriter.Null));
         var points = report["points"]!.AsArray();
         Assert.Equal(4, points.Count);
         foreach (var point in points)
@@ -23,12 +23,15 @@ public class BenchTests
             Assert.Equal("deeppcr", (string?)point!["forward"]!["method"]);
             Assert.InRange((double)point["forward"]!["max_rel_error"]!, 0.0, 1e-4);
             Assert.InRange((double)point["backward"]!["max_rel_error"]!, 0.0, 1e-4);
+            foreach (string pass in new[] { "forward", "backward" }) AssertBaselineColumns(point[pass]!.AsObject());
         }
         // A point over the cap is kept as "not run" with its estimate, never dropped.
         points.Add(new JsonObject { ["layers"] = 8, ["width"] = 64, ["batch"] = 1, ["not_run"] = true, ["estimated_deeppcr_ms"] = 12345.0 });
         report["grid"]!["widths"]!.AsArray().Add(64);
         string folder = Directory.CreateTempSubdirectory("deeppcr-bench").FullName;
-        var pngs = MlpPlots.Write(report, folder);
+        using var outputs = new DeepPcr.Cli.Files.AtomicOutputs();
+        var pngs = MlpPlots.Write(report, folder, outputs);
+        outputs.Commit();
         Assert.Equal(5, pngs.Count);
         Assert.All(pngs, p => Assert.True(new FileInfo(p).Length > 1000, p));
         string csv = MlpResultsCsv.Format(report);
@@ -47,24 +50,29 @@ public class BenchTests
         Assert.Throws<ArgumentException>(() => MlpGrid.ParseList("", "--batches"));
     }
 
-    [Fact]
-    public void FusedBackwardLoopMatchesAutograd()
+    /// <summary>Every timed column names its threads; the compiled baselines are there and right, or say why not.</summary>
+    private static void AssertBaselineColumns(JsonObject pass)
     {
-        using var scope = torch.NewDisposeScope();
-        var chain = MlpChain.Random(12, 3, 0.9, Activation.Tanh, ScalarType.Float32, seed: 5);
-        var input = torch.randn(new long[] { 2, 3 }, generator: new Generator(6));
-        var cotangent = torch.randn(new long[] { 2, 3 }, generator: new Generator(7));
-        var fused = new FusedMlpLoop(chain);
-        var states = new float[13 * 2 * 3];
-        fused.ForwardKeepingStates(input.data<float>().ToArray(), states);
-        float[] gw = new float[12 * 9], gb = new float[12 * 3], gx = new float[6];
-        fused.Backward(states, cotangent.data<float>().ToArray(), gw, gb, gx);
-
-        var model = new MlpStack(chain.Weights, chain.Biases, Activation.Tanh) { Mode = DeepPcr.Autograd.ChainMode.Sequential };
-        var x = input.clone().requires_grad_(true);
-        (model.call(x) * cotangent).sum().backward();
-        Assert.InRange(Recurrences.MaxAbsDiff(torch.tensor(gx).reshape(2, 3), x.grad!), 0.0, 1e-5);
-        Assert.InRange(Recurrences.MaxAbsDiff(torch.tensor(gw).reshape(12, 3, 3), model.Chain.Weights.grad!), 0.0, 1e-5);
-        Assert.InRange(Recurrences.MaxAbsDiff(torch.tensor(gb).reshape(12, 3), model.Chain.Biases.grad!), 0.0, 1e-5);
+        foreach (string label in new[] { "deeppcr", "torch_sequential", "fused_sequential" })
+        {
+            Assert.Contains((int)pass[$"{label}_threads"]!, DeepPcr.Cli.Mlp.ThreadedCases.Counts);
+        }
+        Assert.True((double)pass["fused_sequential_ms"]! <= (double)pass["fused_sequential_1t_ms"]!);
+        Assert.InRange((double)pass["fused_sequential_max_rel_error"]!, 0.0, 1e-5);
+        string status = (string)pass["c_reference"]!;
+        if (status.StartsWith("absent", StringComparison.Ordinal))
+        {
+            Assert.Null(pass["c_reference_ms"]);
+        }
+        else
+        {
+            Assert.StartsWith("gcc ", status);
+            Assert.Equal(1, (int)pass["c_reference_threads"]!);
+            Assert.True((double)pass["c_reference_ms"]! > 0);
+            Assert.InRange((double)pass["c_reference_max_rel_error"]!, 0.0, 1e-5);
+        }
+        string version = (string)pass["pytorch_version"]!;
+        if (version.StartsWith("absent", StringComparison.Ordinal)) Assert.Null(pass["pytorch_ms"]);
+        else Assert.InRange((double)pass["pytorch_max_rel_error"]!, 0.0, 1e-5);
     }
 }

@@ -3,8 +3,21 @@ using DeepPcr.Cli.Measuring;
 
 namespace DeepPcr.Tests;
 
+[Collection(HostThreadsCollection.Name)]
 public class HarnessTests
 {
+    [Fact]
+    public void ACaseThreadCountBoundsTorchAndTheHostKernelsAlikeAndIsRestored()
+    {
+        int torchBefore = TorchSharp.torch.get_num_threads(), hostBefore = DeepPcr.Linear.HostThreads.Limit;
+        var seen = new List<(int Torch, int Host)>();
+        Harness.Measure(new[] { new BenchCase("one", () => seen.Add((TorchSharp.torch.get_num_threads(), DeepPcr.Linear.HostThreads.Limit)), Threads: 1) },
+            warmup: 0, repeats: 2);
+        Assert.All(seen, s => Assert.Equal((1, 1), s));
+        Assert.Equal(torchBefore, TorchSharp.torch.get_num_threads());
+        Assert.Equal(hostBefore, DeepPcr.Linear.HostThreads.Limit);
+    }
+
     [Fact]
     public void MedianOfOddAndEvenCounts()
     {

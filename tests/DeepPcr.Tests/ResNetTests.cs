@@ -3,6 +3,7 @@ using System.Text;
 using DeepPcr.Autograd;
 using DeepPcr.Models.Data;
 using DeepPcr.Models.ResNet;
+using DeepPcr.Solvers;
 using DeepPcr.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -45,6 +46,26 @@ public class ResNetTests
         Assert.InRange(delta / scale, 0.0, 1e-8);
         Assert.Equal("deeppcr", parallel.LastSolution!.MethodName);
         Assert.Equal("none", parallel.LastSolution.FallbackName);
+        // ResNet training's blocks run on the host engine, forward and backward.
+        Assert.Equal(ChainEngine.Host, parallel.LastSolution.Engine);
+        Assert.Equal(ChainEngine.Host, parallel.LastBackwardEngine);
+    }
+
+    [Fact]
+    public void TheSequentialHostBaselineGivesTheSequentialGradients()
+    {
+        // sequential-host training: the sequential pass forward, the host kernels' adjoint solve backward (no Newton).
+        using var scope = torch.NewDisposeScope();
+        var (sequential, host) = Pair(16, 8);
+        host.Solver = DeepPcr.Solvers.SequentialSolver.Instance;
+        var (x, y) = Minibatch();
+        foreach (var model in new[] { sequential, host }) torch.nn.functional.cross_entropy(model.call(x), y).backward();
+        var a = sequential.parameters().Select(p => p.grad!).ToArray();
+        var b = host.parameters().Select(p => p.grad!).ToArray();
+        double delta = a.Zip(b).Max(p => Recurrences.MaxAbsDiff(p.First, p.Second)), scale = a.Max(Recurrences.MaxAbs);
+        Assert.InRange(delta / scale, 0.0, 1e-8);
+        Assert.Equal("sequential", host.LastSolution!.MethodName);
+        Assert.Equal(0, host.LastSolution.Iterations);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using DeepPcr.Cli.Measuring;
@@ -9,7 +10,7 @@ namespace DeepPcr.Cli.Bench;
 public static class MlpGridRunner
 {
     /// <summary>The report: the envelope, the grid, and one object per point (measured, or not run with its estimate).</summary>
-    public static JsonObject Run(MlpGrid grid, IEnumerable<string> args, TextWriter progress)
+    public static JsonObject Run(MlpGrid grid, IEnumerable<string> args, ProgressReporter progress)
     {
         var report = Provenance.Envelope(grid.Dtype == TorchSharp.torch.ScalarType.Float32 ? "float32" : "float64", MlpExperiment.Threads, args);
         report["grid"] = new JsonObject
@@ -26,7 +27,7 @@ public static class MlpGridRunner
         var cost = CostModel.Calibrate(grid.Dtype);
         var points = new JsonArray();
         var all = grid.Points().ToArray();
-        var total = Stopwatch.StartNew();
+        progress.Total = all.Length;
         for (int i = 0; i < all.Length; i++)
         {
             var p = all[i];
@@ -43,8 +44,12 @@ public static class MlpGridRunner
                 result["estimated_deeppcr_ms"] = estimate;
             }
             points.Add(result);
-            progress.WriteLine($"[{i + 1}/{all.Length}] L={p.Layers} w={p.Width} B={p.Batch}: {Summary(result)} ({watch.Elapsed.TotalSeconds:0.0} s, {total.Elapsed.TotalMinutes:0.0} min in all)");
+            progress.Advance($"L={p.Layers} w={p.Width} B={p.Batch}: {Summary(result)} ({watch.Elapsed.TotalSeconds:0.0} s)");
         }
+        var measured = all.Where((p, i) => points[i]!["not_run"] is null).ToArray();
+        progress.Note($"PyTorch peer ({PyTorchPeer.Version}) on {measured.Length} points ...");
+        var pytorch = PyTorchPeer.Measure(measured);
+        foreach (var point in points) PyTorchPeer.Attach(point!.AsObject(), pytorch);
         report["points"] = points;
         return report;
     }

@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Files;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using ScottPlot;
@@ -11,8 +12,8 @@ namespace DeepPcr.Cli.Bench;
 /// </summary>
 public static class MlpPlots
 {
-    /// <summary>Writes every PNG into <paramref name="folder"/>; returns their paths.</summary>
-    public static IReadOnlyList<string> Write(JsonObject report, string folder)
+    /// <summary>Stages every PNG for <paramref name="folder"/> in <paramref name="outputs"/>; returns their paths.</summary>
+    public static IReadOnlyList<string> Write(JsonObject report, string folder, AtomicOutputs outputs)
     {
         var points = report["points"]!.AsArray().OfType<JsonObject>().ToArray();
         var grid = report["grid"]!;
@@ -25,12 +26,12 @@ public static class MlpPlots
         foreach (int batch in batches)
         {
             string path = Path.Combine(folder, $"heatmap_{pass}_vs_{baseline}_B{batch}.png");
-            Heatmap(points, layers, widths, batch, pass, baseline, report).SavePng(path, 900, 650);
+            outputs.Save(path, p => Heatmap(points, layers, widths, batch, pass, baseline, report).SavePng(p, 900, 650));
             written.Add(path);
         }
         int w = widths.Contains(4) ? 4 : widths[0], b = batches.Contains(1) ? 1 : batches[0];
         string linePath = Path.Combine(folder, $"time_vs_layers_w{w}_B{b}.png");
-        TimeAgainstLayers(points, w, b, report).SavePng(linePath, 900, 600);
+        outputs.Save(linePath, p => TimeAgainstLayers(points, w, b, report).SavePng(p, 900, 600));
         written.Add(linePath);
         return written;
     }
@@ -112,6 +113,7 @@ public static class MlpPlots
         plot.YLabel("forward time, ms (log scale)");
         plot.Title($"Forward pass time against depth, w = {width}, B = {batch} ({report["dtype"]}, {Environment.ProcessorCount}-core CPU)");
         plot.ShowLegend(Alignment.UpperLeft);
+        DeepPcr.Cli.Plots.FewPoints.Mark(plot, xs, xs.Length < 2, "one depth: one point per method, no curve (the numbers are in results.csv)");
         return plot;
     }
 }

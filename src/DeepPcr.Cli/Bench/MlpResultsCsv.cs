@@ -11,6 +11,8 @@ public static class MlpResultsCsv
     {
         "method", "iterations", "pcr_rounds", "termination", "fallback", "max_rel_error",
         "deeppcr_ms", "torch_sequential_ms", "fused_sequential_ms", "speedup_vs_torch_sequential", "speedup_vs_fused_sequential",
+        "deeppcr_threads", "torch_sequential_threads", "fused_sequential_threads", "fused_sequential_1t_ms", "c_reference_ms",
+        "fused_sequential_1t_over_c_reference", "pytorch_ms", "pytorch_threads", "speedup_vs_pytorch",
     };
 
     /// <summary>The CSV text.</summary>

@@ -1,3 +1,7 @@
+using System.Text.Json.Nodes;
+using DeepPcr.Cli.Progress;
+using DeepPcr.Cli.Files;
+using DeepPcr.Cli.Errors;
 using System.CommandLine;
 using System.Text.Json;
 using DeepPcr.Cli.Bench;
@@ -34,22 +38,31 @@ public static class BenchCommand
                 MlpGrid.ParseList(parsed.GetValue(layers)!, "--layers"), MlpGrid.ParseList(parsed.GetValue(widths)!, "--widths"),
                 MlpGrid.ParseList(parsed.GetValue(batches)!, "--batches"), parsed.GetValue(gain), Activations.Parse(parsed.GetValue(activation)!),
                 MlpPoint.ParseDtype(parsed.GetValue(dtype)!), parsed.GetValue(seed), parsed.GetValue(repeats), parsed.GetValue(cap));
-            if (grid.Repeats < 1) throw new ArgumentException("--repeats must be at least 1.");
+            if (grid.Repeats < 1) throw new UsageException("--repeats must be at least 1.");
             string folder = parsed.GetValue(output)!;
-            Directory.CreateDirectory(folder);
-            var report = MlpGridRunner.Run(grid, args, Console.Error);
-            File.WriteAllText(Path.Combine(folder, "results.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            File.WriteAllText(Path.Combine(folder, "results.csv"), MlpResultsCsv.Format(report));
-            foreach (string png in MlpPlots.Write(report, folder)) Console.WriteLine(png);
+            PathChecks.WritableFolder(folder, "--out");
+            foreach (var point in grid.Points()) point.Memory().Check();
+            JsonObject report;
+            using (var progress = ProgressReporter.Start("bench mlp"))
+            {
+                report = MlpGridRunner.Run(grid, args, progress);
+            }
+            using var outputs = new AtomicOutputs();
+            outputs.WriteJson(Path.Combine(folder, "results.json"), report);
+            outputs.WriteAllText(Path.Combine(folder, "results.csv"), MlpResultsCsv.Format(report));
+            var pngs = MlpPlots.Write(report, folder, outputs);
+            outputs.Commit();
+            foreach (string png in pngs) Console.WriteLine(png);
             Console.WriteLine(Path.Combine(folder, "results.json"));
             Console.WriteLine(Path.Combine(folder, "results.csv"));
             return 0;
         }));
-        var bench = new Command("bench", "Benchmarks: `bench mlp`, `bench diffusion`, `bench kernels`, `bench solvers`.");
+        var bench = new Command("bench", "Benchmarks: `bench mlp`, `bench diffusion`, `bench kernels`, `bench solvers`, `bench modules`.");
         bench.Subcommands.Add(mlp);
         bench.Subcommands.Add(Diffusion(args));
         bench.Subcommands.Add(BenchKernelsCommand.Create(args));
         bench.Subcommands.Add(BenchSolversCommand.Create(args));
+        bench.Subcommands.Add(BenchModulesCommand.Create(args));
         return bench;
     }
 
@@ -71,25 +84,29 @@ public static class BenchCommand
             var names = text == "all" ? DiffusionSampler.Names : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             foreach (string n in names) DiffusionSampler.Create(n, 1);
             var tols = parsed.GetValue(tolerances)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(t => double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0 ? v : throw new ArgumentException($"--tolerances: '{t}' is not a positive number.")).ToArray();
-            if (tols.Length == 0) throw new ArgumentException("--tolerances needs at least one value.");
+                .Select(t => double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v : throw new UsageException($"--tolerances: '{t}' is not a positive number.")).ToArray();
+            if (tols.Length == 0) throw new UsageException("--tolerances needs at least one value.");
             var settings = new DiffusionSettings(null, null, parsed.GetValue(count), names, tols[0], parsed.GetValue(window), null, parsed.GetValue(seed), parsed.GetValue(chunk));
+            settings.Validate();
             string folder = parsed.GetValue(output)!;
-            Directory.CreateDirectory(folder);
+            PathChecks.WritableFolder(folder, "--out");
             string json = Path.Combine(folder, "results.json");
+            using var outputs = new AtomicOutputs();
             System.Text.Json.Nodes.JsonObject sweep;
             if (parsed.GetValue(replot))
             {
-                if (!File.Exists(json)) throw new FileNotFoundException($"--replot needs {json}.");
-                sweep = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))?.AsObject() ?? throw new InvalidDataException($"{json} is not a JSON object.");
+                PathChecks.Readable(json, "--replot");
+                sweep = DiffusionSweep.Load(json, names);
             }
             else
             {
-                sweep = DiffusionSweep.Run(settings, tols, args, Console.Error);
-                File.WriteAllText(json, sweep.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                using (var progress = ProgressReporter.Start("bench diffusion")) sweep = DiffusionSweep.Run(settings, tols, args, progress);
+                outputs.WriteJson(json, sweep);
             }
-            File.WriteAllText(Path.Combine(folder, "results.csv"), DiffusionSweep.Csv(sweep, names));
-            foreach (string png in DiffusionSweep.Plots(sweep, names, folder)) Console.WriteLine(png);
+            outputs.WriteAllText(Path.Combine(folder, "results.csv"), DiffusionSweep.Csv(sweep, names));
+            var pngs = DiffusionSweep.Plots(sweep, names, folder, outputs);
+            outputs.Commit();
+            foreach (string png in pngs) Console.WriteLine(png);
             return 0;
         }));
         return command;

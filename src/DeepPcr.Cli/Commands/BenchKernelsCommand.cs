@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using DeepPcr.Cli.Kernels;
@@ -20,6 +21,7 @@ public static class BenchKernelsCommand
         command.Options.Add(peakOnlyOption);
         command.SetAction(parsed => CommandRunner.Run(() =>
         {
+            if (parsed.GetValue(repeats) < 1) throw new Errors.UsageException($"--repeats must be at least 1 (got {parsed.GetValue(repeats)}).");
             var report = Provenance.Envelope("float32", "host kernel: its own threads; torch ops: best of 1 and 2", args);
             report["fma_peak_measured_gflops"] = FmaPeak.Measure();
             report["fma_peak_theoretical_gflops"] = FmaPeak.Theoretical();
@@ -30,16 +32,21 @@ public static class BenchKernelsCommand
             var widthRows = new JsonArray();
             if (!peakOnly)
             {
+                using var progress = ProgressReporter.Start("bench kernels");
+                progress.Total = DenseShapes.Length + 2 * OtherShapes.Length + WidthScan.Length;
                 foreach (string structure in new[] { "dense", "diagonal", "scalar" })
                 foreach (var (length, batch) in structure == "dense" ? DenseShapes : OtherShapes)
                 {
                     rows.Add(PcrThroughput.Measure(structure, length, batch, 8, parsed.GetValue(repeats)));
+                    progress.Advance($"{structure} blocks, L = {length}, B = {batch}");
                 }
                 foreach (int width in WidthScan)
                 {
                     widthRows.Add(PcrWidthScan.Measure(1024, 1, width, parsed.GetValue(repeats)));
+                    progress.Advance($"whole dense solve, w = {width}");
                 }
             }
+            report["warmup"] = Warmup.Harness;
             report["rows"] = rows;
             report["width_rows"] = widthRows;
             if (parsed.GetValue(json))

@@ -1,3 +1,8 @@
+using DeepPcr.Cli.Progress;
+using DeepPcr.Cli.Limits;
+using DeepPcr.Cli.Files;
+using DeepPcr.Cli.Errors;
+using DeepPcr.Chains;
 using System.CommandLine;
 using System.Text.Json;
 using DeepPcr.Cli.Bench;
@@ -30,19 +35,35 @@ public static class BenchSolversCommand
                 ParseDoubles(parsed.GetValue(gains)!, "--gains"), MlpGrid.ParseList(parsed.GetValue(layers)!, "--layers"),
                 MlpGrid.ParseList(parsed.GetValue(widths)!, "--widths"), parsed.GetValue(batch), MlpPoint.ParseDtype(parsed.GetValue(dtype)!),
                 SolverCatalog.Parse(parsed.GetValue(methods)!), parsed.GetValue(repeats), parsed.GetValue(seed), parsed.GetValue(slow));
-            if (grid.Repeats < 1 || grid.Batch < 1) throw new ArgumentException("--repeats and --batch must be at least 1.");
+            if (grid.Repeats < 1 || grid.Batch < 1) throw new UsageException("--repeats and --batch must be at least 1.");
             string folder = parsed.GetValue(output)!;
-            Directory.CreateDirectory(folder);
-            var report = SolverBench.Run(grid, args, Console.Error);
-            File.WriteAllText(Path.Combine(folder, "results.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            File.WriteAllText(Path.Combine(folder, "results.csv"), SolverBench.Csv(report));
+            PathChecks.WritableFolder(folder, "--out");
+            foreach (int layers in grid.Layers) foreach (int width in grid.Widths) SolverMemory(grid, layers, width).Check();
+            System.Text.Json.Nodes.JsonObject report;
+            using (var progress = ProgressReporter.Start("bench solvers")) report = SolverBench.Run(grid, args, progress);
+            using var outputs = new AtomicOutputs();
+            outputs.WriteJson(Path.Combine(folder, "results.json"), report);
+            outputs.WriteAllText(Path.Combine(folder, "results.csv"), SolverBench.Csv(report));
+            var pngs = SolverPlots.Write(report, folder, outputs);
+            outputs.Commit();
             Console.Write(SolverBench.Table(report));
-            foreach (string png in SolverPlots.Write(report, folder)) Console.WriteLine(png);
+            foreach (string png in pngs) Console.WriteLine(png);
             Console.WriteLine(Path.Combine(folder, "results.json"));
             Console.WriteLine(Path.Combine(folder, "results.csv"));
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The memory of one chain of the grid: the most demanding requested method's Jacobian structure.</summary>
+    private static MemoryEstimate SolverMemory(SolverGrid grid, int layers, int width)
+    {
+        var structures = grid.Methods.Select(m => SolverCatalog.StructureOf(m.Name)).ToArray();
+        JacobianStructure? widest = structures.Contains(JacobianStructure.Dense) ? JacobianStructure.Dense
+            : structures.Contains(JacobianStructure.Diagonal) ? JacobianStructure.Diagonal
+            : structures.Contains(JacobianStructure.Scalar) ? JacobianStructure.Scalar : null;
+        return MemoryEstimates.Mlp($"bench solvers at L = {layers}, w = {width}, B = {grid.Batch}", layers, width, grid.Batch,
+            grid.Dtype == TorchSharp.torch.ScalarType.Float32 ? 4 : 8, widest);
     }
 
     private static IReadOnlyList<double> ParseDoubles(string text, string option)
@@ -52,11 +73,11 @@ public static class BenchSolversCommand
         {
             if (!double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) || !(v > 0) || !double.IsFinite(v))
             {
-                throw new ArgumentException($"{option}: '{part}' is not a positive number.");
+                throw new UsageException($"{option}: '{part}' is not a positive number.");
             }
             values.Add(v);
         }
-        if (values.Count == 0) throw new ArgumentException($"{option} needs at least one value.");
+        if (values.Count == 0) throw new UsageException($"{option} needs at least one value.");
         return values;
     }
 }

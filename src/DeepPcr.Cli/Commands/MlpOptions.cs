@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using System.CommandLine;
 using DeepPcr.Cli.Mlp;
 using DeepPcr.Models.Mlp;
@@ -35,7 +36,11 @@ public sealed class MlpOptions
     /// <summary>Runs the experiment at the point <paramref name="point"/> gives and prints it as JSON or as a table.</summary>
     public static int Run(Func<MlpPoint> point, bool json, string[] args) => CommandRunner.Run(() =>
     {
-        var report = MlpExperiment.Run(point(), args);
+        var p = point();
+        p.Validate();
+        p.Memory().Check();
+        System.Text.Json.Nodes.JsonObject report;
+        using (var progress = ProgressReporter.Start($"L = {p.Layers}, w = {p.Width}, B = {p.Batch}")) report = MlpExperiment.Run(p, args, progress);
         if (json) Console.WriteLine(report.ToJsonString());
         else MlpReportPrinter.Print(report, Console.Out);
         return 0;

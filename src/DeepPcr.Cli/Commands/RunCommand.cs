@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using DeepPcr.Backward;
+using DeepPcr.Chains;
+using DeepPcr.Cli.Errors;
+using DeepPcr.Cli.Limits;
 using DeepPcr.Cli.Files;
 using DeepPcr.Models.Mlp;
 using DeepPcr.SafeTensors;
@@ -38,21 +41,30 @@ public static class RunCommand
         return command;
     }
 
-    /// <summary>Does the work; returns the JSON summary. Writes the output file only when everything succeeded.</summary>
+    /// <summary>
+    /// Does the work; returns the JSON summary. Paths, sizes and memory are checked before any computation; the
+    /// output file is written (atomically) only when everything succeeded and every value is finite.
+    /// </summary>
+    /// <exception cref="NumericalFailureException">The states or gradients hold NaN or infinity.</exception>
     public static JsonObject Run(string modelPath, string inputPath, string outputPath, string solverName, string? cotangentPath)
     {
         IChainSolver solver = solverName switch
         {
             "deeppcr" => ParallelChainSolver.DeepPcr,
             "sequential" => SequentialSolver.Instance,
-            _ => throw new ArgumentException($"Unknown --solver '{solverName}'; use deeppcr or sequential."),
+            _ => throw new UsageException($"--solver: unknown solver '{solverName}'; use deeppcr or sequential."),
         };
+        CheckPaths(modelPath, inputPath, outputPath, cotangentPath);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var x = TensorFiles.Read(TensorFiles.Open(inputPath, "input"), "input");
         if (x.dim() != 2) throw new InvalidDataException($"{inputPath}: tensor 'input' has shape [{string.Join(", ", x.shape)}]; [B, w] was expected.");
-        var chain = MlpModelFile.Load(modelPath, x.dtype);
-        if (x.shape[1] != chain.Width) throw new InvalidDataException($"{inputPath}: tensor 'input' has width {x.shape[1]} but the model {modelPath} has width {chain.Width}.");
+        var modelFile = TensorFiles.Open(modelPath, "model");
+        var (layers, width) = MlpModelFile.Size(modelFile);
+        if (x.shape[1] != width) throw new InvalidDataException($"{inputPath}: tensor 'input' has width {x.shape[1]} but the model {modelPath} has width {width}.");
+        MemoryEstimates.Mlp($"run on {modelPath} (L = {layers}, w = {width}, B = {x.shape[0]})", layers, width, x.shape[0], (int)x.element_size(),
+            solverName == "sequential" ? null : JacobianStructure.Dense).Check();
+        var chain = MlpModelFile.Load(modelFile, x.dtype);
         Tensor? g = null;
         if (cotangentPath is not null)
         {
@@ -61,6 +73,7 @@ public static class RunCommand
         }
 
         var solution = solver.Solve(chain, x);
+        NonFinite.Check(solution.States, "the states", "layer");
         var writer = new SafeTensorWriter();
         TensorFiles.Add(writer, "output", solution.States[chain.Length - 1]);
         var report = new JsonObject
@@ -75,6 +88,9 @@ public static class RunCommand
         if (g is not null)
         {
             var gradients = solverName == "sequential" ? AutogradGradients(chain, x, g) : ParallelGradients(chain, x, solution.States, g, report);
+            NonFinite.Check(gradients[1], "the weight gradients", "layer");
+            NonFinite.Check(gradients[2], "the bias gradients", "layer");
+            NonFinite.Check(gradients[0].unsqueeze(0), "the input gradient", "input");
             TensorFiles.Add(writer, "grad.input", gradients[0]);
             for (int i = 0; i < chain.Length; i++)
             {
@@ -82,8 +98,19 @@ public static class RunCommand
                 TensorFiles.Add(writer, $"grad.layers.{i}.bias", gradients[2][i]);
             }
         }
-        writer.Save(outputPath);
+        using var outputs = new AtomicOutputs();
+        outputs.Write(outputPath, writer.WriteTo);
+        outputs.Commit();
         return report;
+    }
+
+    private static void CheckPaths(string modelPath, string inputPath, string outputPath, string? cotangentPath)
+    {
+        var inputs = new List<(string, string)> { (modelPath, "--model"), (inputPath, "--input") };
+        if (cotangentPath is not null) inputs.Add((cotangentPath, "--cotangent"));
+        foreach (var (path, option) in inputs) PathChecks.Readable(path, option);
+        PathChecks.WritableFile(outputPath, "--output");
+        PathChecks.Distinct(new[] { (outputPath, "--output") }, inputs);
     }
 
     private static Tensor[] ParallelGradients(MlpChain chain, Tensor x, Tensor states, Tensor g, JsonObject report)

@@ -1,5 +1,6 @@
+using DeepPcr.Cli.Progress;
 using System.CommandLine;
-using System.Text.Json;
+using DeepPcr.Cli.Files;
 using DeepPcr.Cli.Diffusion;
 using DeepPcr.Models.Diffusion;
 
@@ -29,14 +30,20 @@ public static class SampleCommand
             string text = parsed.GetValue(solver)!;
             var names = text == "all" ? DiffusionSampler.Names : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             foreach (string n in names) DiffusionSampler.Create(n, 1);
+            string? folder = parsed.GetValue(output);
+            if (folder is not null) PathChecks.WritableFolder(folder, "--out");
+            if (parsed.GetValue(model) is string modelPath) PathChecks.Readable(modelPath, "--model");
             var settings = new DiffusionSettings(parsed.GetValue(model), parsed.GetValue(steps), parsed.GetValue(count), names, parsed.GetValue(tolerance),
                 parsed.GetValue(window), parsed.GetValue(maxIterations), parsed.GetValue(seed), parsed.GetValue(chunk));
-            var (report, panels) = DiffusionExperiment.Run(settings, args, Console.Error);
-            if (parsed.GetValue(output) is string folder)
+            System.Text.Json.Nodes.JsonObject report;
+            List<(string Name, TorchSharp.torch.Tensor Samples)> panels;
+            using (var progress = ProgressReporter.Start("sample diffusion")) (report, panels) = DiffusionExperiment.Run(settings, args, progress);
+            if (folder is not null)
             {
-                Directory.CreateDirectory(folder);
-                SampleGrid.Write(panels, Path.Combine(folder, "samples.png"));
-                File.WriteAllText(Path.Combine(folder, "results.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                using var outputs = new AtomicOutputs();
+                outputs.Save(Path.Combine(folder, "samples.png"), path => SampleGrid.Write(panels, path));
+                outputs.WriteJson(Path.Combine(folder, "results.json"), report);
+                outputs.Commit();
             }
             if (parsed.GetValue(json)) Console.WriteLine(report.ToJsonString());
             else PrintTable(report, names);

@@ -1,3 +1,7 @@
+using DeepPcr.Cli.Progress;
+using DeepPcr.Cli.Limits;
+using DeepPcr.Cli.Files;
+using DeepPcr.Cli.Errors;
 using System.CommandLine;
 using System.Diagnostics;
 using DeepPcr.Cli.Diffusion;
@@ -23,16 +27,22 @@ public static class TrainDiffusionCommands
         command.SetAction(parsed => CommandRunner.Run(() =>
         {
             torch.set_num_threads(1);
+            if (parsed.GetValue(steps) < 2) throw new UsageException($"--steps must be at least 2 (got {parsed.GetValue(steps)}).");
+            if (parsed.GetValue(hidden) < 1) throw new UsageException($"--hidden must be at least 1 (got {parsed.GetValue(hidden)}).");
+            if (parsed.GetValue(epochs) < 1) throw new UsageException($"--epochs must be at least 1 (got {parsed.GetValue(epochs)}).");
+            PathChecks.WritableFile(parsed.GetValue(output)!, "--out");
+            MemoryEstimates.DdpmTraining($"train diffusion with T = {parsed.GetValue(steps)}, H = {parsed.GetValue(hidden)}", parsed.GetValue(steps), parsed.GetValue(hidden), 64, 128).Check();
             var schedule = new NoiseSchedule(parsed.GetValue(steps));
-            if (parsed.GetValue(hidden) < 1) throw new ArgumentException("--hidden must be at least 1.");
             var data = DigitsLoader.Load();
             var x = data.TrainInputs * 2 - 1;
             var watch = Stopwatch.StartNew();
-            var denoiser = DdpmTraining.Train(x, schedule, parsed.GetValue(hidden), parsed.GetValue(epochs), batch: 128, learningRate: 1e-3, emaDecay: 0.999,
-                parsed.GetValue(seed), (epoch, loss) =>
-                {
-                    if (epoch % 20 == 0 || epoch == 1) Console.Error.WriteLine($"epoch {epoch}/{parsed.GetValue(epochs)}: loss {loss:0.0000} ({watch.Elapsed.TotalSeconds:0} s)");
-                });
+            Denoiser denoiser;
+            using (var progress = ProgressReporter.Start("train diffusion"))
+            {
+                progress.Total = parsed.GetValue(epochs);
+                denoiser = DdpmTraining.Train(x, schedule, parsed.GetValue(hidden), parsed.GetValue(epochs), batch: 128, learningRate: 1e-3, emaDecay: 0.999,
+                    parsed.GetValue(seed), (epoch, loss) => progress.Advance($"epoch {epoch}: loss {loss:0.0000}"));
+            }
             DiffusionFiles.SaveDenoiser(denoiser, schedule.Steps, parsed.GetValue(output)!);
             Console.WriteLine($"wrote {parsed.GetValue(output)} (T = {schedule.Steps}, H = {parsed.GetValue(hidden)}, {watch.Elapsed.TotalSeconds:0} s)");
             return 0;
@@ -50,6 +60,8 @@ public static class TrainDiffusionCommands
         foreach (Option o in new Option[] { epochs, seed, output }) command.Options.Add(o);
         command.SetAction(parsed => CommandRunner.Run(() =>
         {
+            if (parsed.GetValue(epochs) < 1) throw new UsageException($"--epochs must be at least 1 (got {parsed.GetValue(epochs)}).");
+            PathChecks.WritableFile(parsed.GetValue(output)!, "--out");
             var data = DigitsLoader.Load();
             var classifier = new FeatureClassifier(parsed.GetValue(seed));
             double accuracy = classifier.Train(data.TrainInputs * 2 - 1, data.TrainLabels, data.TestInputs * 2 - 1, data.TestLabels, parsed.GetValue(epochs), parsed.GetValue(seed));

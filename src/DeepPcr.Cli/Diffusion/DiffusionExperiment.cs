@@ -1,4 +1,8 @@
+using DeepPcr.Cli.Progress;
 using System.Text.Json.Nodes;
+using DeepPcr.Chains;
+using DeepPcr.Cli.Errors;
+using DeepPcr.Cli.Limits;
 using DeepPcr.Cli.Measuring;
 using DeepPcr.Linear;
 using DeepPcr.Models.Data;
@@ -15,13 +19,16 @@ namespace DeepPcr.Cli.Diffusion;
 /// </summary>
 public static class DiffusionExperiment
 {
-    /// <summary>Runs the samplers in order; progress lines go to <paramref name="progress"/>.</summary>
-    public static (JsonObject Report, List<(string Name, Tensor Samples)> Panels) Run(DiffusionSettings settings, IEnumerable<string> args, TextWriter progress)
+    /// <summary>Runs the samplers in order, one unit of <paramref name="progress"/> per sampling pass.</summary>
+    public static (JsonObject Report, List<(string Name, Tensor Samples)> Panels) Run(DiffusionSettings settings, IEnumerable<string> args, ProgressReporter progress)
     {
         settings.Validate();
         torch.set_num_threads(1);
         var (denoiser, trainedSteps) = DiffusionFiles.LoadDenoiser(settings.Model);
         int steps = settings.Steps ?? trainedSteps;
+        Memory(settings, steps, denoiser).Check();
+        // A sweep has set the total over all its runs already; a single run sets its own.
+        progress.Total = Math.Max(progress.Total, progress.Done + Passes(settings, denoiser.Width));
         var schedule = new NoiseSchedule(steps);
         var digits = DigitsLoader.Load();
         var real = torch.cat(new[] { digits.TrainInputs, digits.TestInputs }, 0) * 2 - 1;
@@ -39,11 +46,15 @@ public static class DiffusionExperiment
         report["chunk"] = settings.Chunk;
         report["frechet_note"] = "Fréchet distances need more samples than the 64 feature dimensions (N >= 65); below that they are null.";
 
+        report["warmup"] = Warmup.Samplers;
+        Warmup.Run(new[] { "sequential" }.Concat(settings.Solvers).Distinct().Select(name => (Action)(() =>
+            DiffusionSampling.Run(DiffusionSampler.Create(name, settings.Window), denoiser, schedule, start.narrow(0, 0, 1), noise.narrow(1, 0, 1), options, 1).Samples.Dispose())));
         var sequential = Sample(DiffusionSampler.Create("sequential", settings.Window), denoiser, schedule, start, noise, options, settings.Chunk, progress);
         var panels = new List<(string, Tensor)>();
         foreach (string name in settings.Solvers)
         {
             var result = name == "sequential" ? sequential : Sample(DiffusionSampler.Create(name, settings.Window), denoiser, schedule, start, noise, options, settings.Chunk, progress);
+            NonFinite.Check(result.Samples, $"the samples of {name}", "sample");
             var entry = Describe(result, name, schedule, sequential);
             quality.Describe(result.Samples, entry);
             report[name] = entry;
@@ -58,11 +69,22 @@ public static class DiffusionExperiment
         return (report, panels);
     }
 
-    private static SamplingResult Sample(DiffusionSampler sampler, Denoiser denoiser, NoiseSchedule schedule, Tensor start, Tensor noise, SolverOptions options, int chunk, TextWriter progress)
+    /// <summary>The memory of the run: the most demanding requested sampler's (dense Jacobians for deeppcr-dense, scalars for quasi-Newton, none for Picard and sequential).</summary>
+    public static MemoryEstimate Memory(DiffusionSettings settings, int steps, Denoiser denoiser)
     {
-        progress.WriteLine($"sampling {start.shape[0]} digits with {sampler.Name} (T = {schedule.Steps}) ...");
+        JacobianStructure? structure = settings.Solvers.Contains("deeppcr-dense") ? JacobianStructure.Dense
+            : settings.Solvers.Any(s => s.StartsWith("quasi", StringComparison.Ordinal)) ? JacobianStructure.Scalar : null;
+        return MemoryEstimates.Diffusion($"sampling with T = {steps}, N = {settings.Count}, chunk {settings.Chunk}", steps, settings.Count, settings.Chunk,
+            denoiser.Width, denoiser.HiddenWidth, structure);
+    }
+
+    /// <summary>The sampling passes of one run: the sequential reference, every other sampler, and a second sequential seed when N exceeds the feature width.</summary>
+    public static int Passes(DiffusionSettings settings, int width) => 1 + settings.Solvers.Count(s => s != "sequential") + (settings.Count > width ? 1 : 0);
+
+    private static SamplingResult Sample(DiffusionSampler sampler, Denoiser denoiser, NoiseSchedule schedule, Tensor start, Tensor noise, SolverOptions options, int chunk, ProgressReporter progress)
+    {
         var result = DiffusionSampling.Run(sampler, denoiser, schedule, start, noise, options, chunk);
-        progress.WriteLine($"  {sampler.Name}: {result.Milliseconds / 1000:0.00} s, {result.Iterations} iterations, {result.Termination}, fallbacks {result.Fallbacks}");
+        progress.Advance($"{sampler.Name}, tolerance {options.AbsoluteTolerance:g}: {result.Milliseconds / 1000:0.00} s, {result.Iterations} iterations, {result.Termination}, fallbacks {result.Fallbacks}");
         return result;
     }
 

@@ -1,3 +1,5 @@
+using DeepPcr.Cli.Progress;
+using DeepPcr.Cli.Files;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -19,19 +21,48 @@ public static class DiffusionSweep
     };
 
     /// <summary>Runs every tolerance; returns the combined report.</summary>
-    public static JsonObject Run(DiffusionSettings settings, double[] tolerances, IEnumerable<string> args, TextWriter progress)
+    public static JsonObject Run(DiffusionSettings settings, double[] tolerances, IEnumerable<string> args, ProgressReporter progress)
     {
+        var (denoiser, trainedSteps) = DiffusionFiles.LoadDenoiser(settings.Model);
+        DiffusionExperiment.Memory(settings, settings.Steps ?? trainedSteps, denoiser).Check();
+        progress.Total = tolerances.Length * DiffusionExperiment.Passes(settings, denoiser.Width);
         var runs = new JsonArray();
         JsonObject? last = null;
         foreach (double tolerance in tolerances)
         {
-            progress.WriteLine($"tolerance {tolerance:g}:");
             var (report, panels) = DiffusionExperiment.Run(settings with { Tolerance = tolerance }, args, progress);
             foreach (var (_, samples) in panels) samples.Dispose();
             runs.Add(report);
             last = report;
         }
         return new JsonObject { ["runs"] = runs, ["machine"] = last?["machine"]?.DeepClone(), ["git_sha"] = last?["git_sha"]?.DeepClone() };
+    }
+
+    /// <summary>
+    /// Reads a results.json written by <see cref="Run"/> for --replot, checking that it holds at least one run with
+    /// an entry for every requested sampler.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not JSON, or no runs, or a run without a requested sampler.</exception>
+    public static JsonObject Load(string path, IEnumerable<string> samplers)
+    {
+        JsonObject? sweep;
+        try
+        {
+            sweep = JsonNode.Parse(File.ReadAllText(path)) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{path} is not valid JSON ({e.Message.Split('.')[0]}).");
+        }
+        var runs = (sweep?["runs"] as JsonArray)?.OfType<JsonObject>().ToArray();
+        if (runs is null || runs.Length == 0) throw new InvalidDataException($"{path} holds no results (no 'runs'); run `deeppcr bench diffusion --out DIR` without --replot first.");
+        foreach (var run in runs)
+        {
+            if (run["tolerance"] is null || run["steps"] is null || run["count"] is null) throw new InvalidDataException($"{path}: a run lacks 'tolerance', 'steps' or 'count'.");
+            var missing = samplers.FirstOrDefault(n => run[n] is not JsonObject entry || entry["iterations"] is null || entry["ms"] is null || entry["sequential_depth"] is null);
+            if (missing is not null) throw new InvalidDataException($"{path}: the run at tolerance {run["tolerance"]} has no results for sampler '{missing}'.");
+        }
+        return sweep!;
     }
 
     /// <summary>A JSON number, integer or not, as a double.</summary>
@@ -58,7 +89,7 @@ public static class DiffusionSweep
     }
 
     /// <summary>Three PNGs: iterations, sequential depth and wall time (log10) against log10 tolerance.</summary>
-    public static IReadOnlyList<string> Plots(JsonObject sweep, IEnumerable<string> samplers, string folder)
+    public static IReadOnlyList<string> Plots(JsonObject sweep, IEnumerable<string> samplers, string folder, AtomicOutputs outputs)
     {
         var runs = sweep["runs"]!.AsArray().OfType<JsonObject>().ToArray();
         var written = new List<string>();
@@ -81,8 +112,10 @@ public static class DiffusionSweep
             plot.YLabel($"{label} (log scale)");
             plot.Title($"DDPM sampling, T = {runs[0]["steps"]}, N = {runs[0]["count"]}: {label} ({Environment.ProcessorCount}-core CPU)");
             plot.ShowLegend(Alignment.UpperRight);
+            DeepPcr.Cli.Plots.FewPoints.Mark(plot, runs.Select(r => Math.Log10(Number(r["tolerance"]!))), runs.Length < 2,
+                "one tolerance: one point per sampler, no curve (the numbers are in results.csv)");
             string path = Path.Combine(folder, $"{field}_vs_tolerance.png");
-            plot.SavePng(path, 900, 600);
+            outputs.Save(path, p => plot.SavePng(p, 900, 600));
             written.Add(path);
         }
         return written;

@@ -13,7 +13,10 @@ namespace DeepPcr.Cli.Files;
 public static class MlpModelFile
 {
     /// <summary>Writes the chain's parameters in their dtype, atomically.</summary>
-    public static void Save(MlpChain chain, string path)
+    public static void Save(MlpChain chain, string path) => Writer(chain).Save(path);
+
+    /// <summary>A writer holding the chain's parameters in their dtype and the activation's name.</summary>
+    public static SafeTensorWriter Writer(MlpChain chain)
     {
         var writer = new SafeTensorWriter();
         for (int i = 0; i < chain.Length; i++)
@@ -22,17 +25,31 @@ public static class MlpModelFile
             TensorFiles.Add(writer, $"layers.{i}.bias", chain.Biases[i]);
         }
         writer.Metadata["activation"] = chain.Activation.Name();
-        writer.Save(path);
+        return writer;
     }
 
     /// <summary>Reads a model and casts it to <paramref name="dtype"/>.</summary>
     /// <exception cref="InvalidDataException">No layers, a gap in the layer numbering, mixed or wrong shapes or dtypes, a bad activation.</exception>
-    public static MlpChain Load(string path, ScalarType dtype)
+    public static MlpChain Load(string path, ScalarType dtype) => Load(TensorFiles.Open(path, "model"), dtype);
+
+    /// <summary>The depth L and width w of a model file, from its header alone (nothing is converted).</summary>
+    /// <exception cref="InvalidDataException">No layers, or a first weight that is not square.</exception>
+    public static (int Layers, long Width) Size(SafeTensorFile file)
     {
-        var file = TensorFiles.Open(path, "model");
         int layers = 0;
         while (file.Contains($"layers.{layers}.weight")) layers++;
-        if (layers == 0) throw new InvalidDataException($"{path}: no tensor 'layers.0.weight'; a model holds layers.{{i}}.weight [w, w] and layers.{{i}}.bias [w].");
+        if (layers == 0) throw new InvalidDataException($"{file.Source}: no tensor 'layers.0.weight'; a model holds layers.{{i}}.weight [w, w] and layers.{{i}}.bias [w].");
+        var first = file.Get("layers.0.weight");
+        if (first.Shape.Length != 2 || first.Shape[0] != first.Shape[1]) throw new InvalidDataException($"{file.Source}: layers.0.weight has shape [{string.Join(", ", first.Shape)}]; a square [w, w] was expected.");
+        return (layers, first.Shape[0]);
+    }
+
+    /// <summary>Reads a model from an opened file and casts it to <paramref name="dtype"/>.</summary>
+    /// <exception cref="InvalidDataException">No layers, a gap in the layer numbering, mixed or wrong shapes or dtypes, a bad activation.</exception>
+    public static MlpChain Load(SafeTensorFile file, ScalarType dtype)
+    {
+        string path = file.Source;
+        var (layers, width) = Size(file);
         var extra = file.Tensors.Select(t => t.Name).Where(n => !IsLayerTensor(n, layers)).ToArray();
         if (extra.Length > 0) throw new InvalidDataException($"{path}: unexpected tensor(s) {string.Join(", ", extra)} (layers must be numbered 0..{layers - 1} without gaps).");
         if (!file.Metadata.TryGetValue("activation", out string? name)) throw new InvalidDataException($"{path}: the metadata has no 'activation' entry.");
@@ -45,9 +62,6 @@ public static class MlpModelFile
         {
             throw new InvalidDataException($"{path}: {e.Message}");
         }
-        var first = file.Get("layers.0.weight");
-        if (first.Shape.Length != 2 || first.Shape[0] != first.Shape[1]) throw new InvalidDataException($"{path}: layers.0.weight has shape [{string.Join(", ", first.Shape)}]; a square [w, w] was expected.");
-        long width = first.Shape[0];
         using var scope = torch.NewDisposeScope();
         var weights = new Tensor[layers];
         var biases = new Tensor[layers];

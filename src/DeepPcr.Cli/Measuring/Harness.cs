@@ -1,12 +1,14 @@
 using System.Diagnostics;
+using DeepPcr.Linear;
 using TorchSharp;
 
 namespace DeepPcr.Cli.Measuring;
 
 /// <summary>
-/// The one measuring harness of every benchmark command (DESIGN.md section 4): warm-up, interleaved
+/// The one measuring harness of every benchmark command (docs/design.md section 4): warm-up, interleaved
 /// repetitions (each repetition runs every case once, in an order rotated by one each time so that no case
-/// always follows another), medians, and per-case TorchSharp thread settings. Processes that use it are
+/// always follows another), medians, and per-case thread settings that bound TorchSharp's intra-op threads and the
+/// host kernels' threads (<see cref="HostThreads"/>) alike. Processes that use it are
 /// compiled without tiered JIT (see <see cref="Provenance.Jit"/>).
 /// </summary>
 public static class Harness
@@ -53,17 +55,26 @@ public static class Harness
 
     private static double RunOnce(BenchCase benchCase)
     {
-        int previous = torch.get_num_threads();
-        if (benchCase.Threads is int threads) torch.set_num_threads(threads);
+        int previous = torch.get_num_threads(), previousHost = HostThreads.Limit;
+        if (benchCase.Threads is int threads)
+        {
+            torch.set_num_threads(threads);
+            HostThreads.Limit = threads;
+        }
         try
         {
-            var watch = Stopwatch.StartNew();
+            // Raw timestamps: TimeSpan would round to 0.1 microseconds, coarse for the fused loops at small sizes.
+            long start = Stopwatch.GetTimestamp();
             benchCase.Run();
-            return watch.Elapsed.TotalMilliseconds;
+            return (Stopwatch.GetTimestamp() - start) * 1000.0 / Stopwatch.Frequency;
         }
         finally
         {
-            if (benchCase.Threads is not null) torch.set_num_threads(previous);
+            if (benchCase.Threads is not null)
+            {
+                torch.set_num_threads(previous);
+                HostThreads.Limit = previousHost;
+            }
         }
     }
 }

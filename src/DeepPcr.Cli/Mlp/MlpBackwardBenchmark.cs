@@ -10,9 +10,10 @@ namespace DeepPcr.Cli.Mlp;
 
 /// <summary>
 /// The backward pass of sum(z_L * g) through a deep MLP, timed three ways: TorchSharp autograd through the
-/// layer-by-layer loop (pinned: (forward + backward with autograd) minus forward with the graph, best of 1 and
-/// 2 threads), a hand-written sequential C# backward loop over stored states, and DeepPCR's backward (one
-/// reversed PCR solve plus parameter gradients) at the states of a converged DeepPCR forward.
+/// layer-by-layer loop (pinned: (forward + backward with autograd) minus forward with the graph), the compiled
+/// sequential baselines (<see cref="SequentialBaselines"/>: the fused C# backward over its forward pass's tape and
+/// the C reference), and DeepPCR's backward (one reversed PCR solve plus parameter gradients) at the states of a
+/// converged DeepPCR forward; each threaded method on 1 thread and on every core, with the best and its count.
 /// The error pools the input gradient and every weight and bias gradient against float64 autograd.
 /// </summary>
 public static class MlpBackwardBenchmark
@@ -21,8 +22,7 @@ public static class MlpBackwardBenchmark
     public static JsonObject Run(MlpPoint point, MlpChain chain, Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        var cotangent = torch.randn(new long[] { point.Batch, point.Width }, dtype: ScalarType.Float64, generator: new Generator((ulong)point.Seed + 2))
-            .to_type(point.Dtype);
+        var cotangent = Cotangent(point);
         var reference = AutogradGradients(chain.To(ScalarType.Float64), input.to_type(ScalarType.Float64), cotangent.to_type(ScalarType.Float64));
 
         ChainSolution forward;
@@ -36,29 +36,21 @@ public static class MlpBackwardBenchmark
         var leaves = new List<Tensor> { x };
         leaves.AddRange(layered.WeightsTransposed);
         leaves.AddRange(layered.Biases);
-        var fused = new FusedMlpLoop(chain);
-        var fusedStates = new float[(point.Layers + 1) * point.Batch * point.Width];
-        float[] fusedCotangent = cotangent.to_type(ScalarType.Float32).data<float>().ToArray();
-        fused.ForwardKeepingStates(input.to_type(ScalarType.Float32).data<float>().ToArray(), fusedStates);
-        var gradW = new float[point.Layers * point.Width * point.Width];
-        var gradB = new float[point.Layers * point.Width];
-        var gradX = new float[point.Batch * point.Width];
+        var baselines = new SequentialBaselines(chain, input, cotangent);
 
         var cases = new List<BenchCase>();
-        foreach (int threads in new[] { 1, 2 })
-        {
-            cases.Add(new($"torch_forward_backward_{threads}t", () => TorchForwardBackward(layered, x, cotangent, leaves), threads));
-            cases.Add(new($"torch_forward_graph_{threads}t", () => TorchForwardGraph(layered, x, cotangent), threads));
-            cases.Add(new($"deeppcr_{threads}t", () => DeepPcrBackward(chain, input, states, cotangent), threads));
-        }
-        cases.Add(new("fused_sequential", () => fused.Backward(fusedStates, fusedCotangent, gradW, gradB, gradX)));
+        cases.AddRange(ThreadedCases.For("torch_forward_backward", () => TorchForwardBackward(layered, x, cotangent, leaves)));
+        cases.AddRange(ThreadedCases.For("torch_forward_graph", () => TorchForwardGraph(layered, x, cotangent)));
+        cases.AddRange(ThreadedCases.For("deeppcr", () => DeepPcrBackward(chain, input, states, cotangent)));
+        cases.AddRange(baselines.Cases());
         var timings = Harness.Measure(cases, warmup: 1, repeats: point.Repeats);
-        double Median(string label) => timings.Single(t => t.Label == label).MedianMs;
-        double torchMs = new[] { 1, 2 }.Min(t => Median($"torch_forward_backward_{t}t") - Median($"torch_forward_graph_{t}t"));
-        double deepPcrMs = Harness.Best(timings, "deeppcr_1t", "deeppcr_2t").MedianMs;
-        double fusedMs = Median("fused_sequential");
+        var (torchMs, torchThreads) = ThreadedCases.Counts
+            .Select(t => (ThreadedCases.Median(timings, "torch_forward_backward", t) - ThreadedCases.Median(timings, "torch_forward_graph", t), t))
+            .MinBy(p => p.Item1);
+        var (deepPcrMs, deepPcrThreads) = ThreadedCases.Best(timings, "deeppcr");
+        var (fusedMs, _) = SequentialBaselines.Best(timings);
 
-        return new JsonObject
+        var report = new JsonObject
         {
             ["method"] = "deeppcr",
             ["pcr_rounds"] = adjoint.PcrRounds,
@@ -67,12 +59,19 @@ public static class MlpBackwardBenchmark
             ["forward_engine"] = forward.EngineName,
             ["max_rel_error"] = error,
             ["deeppcr_ms"] = deepPcrMs,
+            ["deeppcr_threads"] = deepPcrThreads,
             ["torch_sequential_ms"] = torchMs,
-            ["fused_sequential_ms"] = fusedMs,
-            ["speedup_vs_torch_sequential"] = torchMs / deepPcrMs,
-            ["speedup_vs_fused_sequential"] = fusedMs / deepPcrMs,
+            ["torch_sequential_threads"] = torchThreads,
         };
+        baselines.Report(report, timings, reference);
+        report["speedup_vs_torch_sequential"] = torchMs / deepPcrMs;
+        report["speedup_vs_fused_sequential"] = fusedMs / deepPcrMs;
+        return report;
     }
+
+    /// <summary>The point's seeded cotangent g (B, w) (seed + 2), in the point's dtype.</summary>
+    public static Tensor Cotangent(MlpPoint point) =>
+        torch.randn(new long[] { point.Batch, point.Width }, dtype: ScalarType.Float64, generator: new Generator((ulong)point.Seed + 2)).to_type(point.Dtype);
 
     /// <summary>[input (B, w), weights (L, w, w), biases (L, w)] gradients of sum(z_L * g) by autograd, sequentially.</summary>
     private static Tensor[] AutogradGradients(MlpChain chain, Tensor input, Tensor cotangent)

@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using System.Text.Json.Nodes;
 using DeepPcr.Cli.Measuring;
 using DeepPcr.Models.Mlp;
@@ -9,25 +10,36 @@ namespace DeepPcr.Cli.Mlp;
 /// <summary>One point of the deep-MLP experiment: builds the seeded network and input, runs the passes, returns the report.</summary>
 public static class MlpExperiment
 {
-    /// <summary>The report: the envelope, `layers`, `width`, `batch`, the network's settings, `forward` and `backward`.</summary>
-    public static JsonObject Run(MlpPoint point, IEnumerable<string> args)
+    /// <summary>The report: the envelope, `layers`, `width`, `batch`, the network's settings, `forward` and `backward`
+    /// (with the PyTorch peer's columns, <see cref="PyTorchPeer"/>).</summary>
+    public static JsonObject Run(MlpPoint point, IEnumerable<string> args, ProgressReporter? progress = null)
     {
         var report = Provenance.Envelope(point.DtypeName, Threads, args);
-        foreach (var (key, value) in RunPoint(point)) report[key] = value?.DeepClone();
+        foreach (var (key, value) in RunPoint(point, progress)) report[key] = value?.DeepClone();
+        PyTorchPeer.Attach(report, PyTorchPeer.Measure([point]));
         return report;
     }
 
     /// <summary>How the experiment sets threads, for the envelope.</summary>
-    public const string Threads = "torch sequential and deeppcr: best of 1 and 2 intra-op threads; fused C# loop: 1 thread";
+    public const string Threads = "every threaded column timed on 1 thread and on every core, the count bounding TorchSharp and the host kernels alike; the best is reported with <label>_threads; fused_sequential_1t_ms and the C reference: 1 thread";
 
-    /// <summary>One point without the envelope: `layers`, `width`, `batch`, settings, `forward` and `backward`.</summary>
-    public static JsonObject RunPoint(MlpPoint point)
+    /// <summary>The point's seeded network (seed) and input (B, w) (seed + 1), in the point's dtype.</summary>
+    public static (MlpChain Chain, Tensor Input) Network(MlpPoint point)
     {
-        point.Validate();
-        using var scope = torch.NewDisposeScope();
         var chain = MlpChain.Random(point.Layers, point.Width, point.Gain, point.Activation, point.Dtype, point.Seed);
         var input = torch.randn(new long[] { point.Batch, point.Width }, dtype: ScalarType.Float64, generator: new Generator((ulong)point.Seed + 1))
             .to_type(point.Dtype);
+        return (chain, input);
+    }
+
+    /// <summary>One point without the envelope: `layers`, `width`, `batch`, settings, `forward` and `backward`.</summary>
+    /// <param name="point">The point.</param>
+    /// <param name="progress">Advanced once after the forward and once after the backward benchmark, or null.</param>
+    public static JsonObject RunPoint(MlpPoint point, ProgressReporter? progress = null)
+    {
+        point.Validate();
+        using var scope = torch.NewDisposeScope();
+        var (chain, input) = Network(point);
 
         var report = new JsonObject();
         report["layers"] = point.Layers;
@@ -37,8 +49,12 @@ public static class MlpExperiment
         report["gain"] = point.Gain;
         report["seed"] = point.Seed;
         report["repeats"] = point.Repeats;
+        report["warmup"] = Warmup.Harness;
+        if (progress is not null) progress.Total = 2;
         report["forward"] = MlpForwardBenchmark.Run(point, chain, input);
+        progress?.Advance("forward pass timed");
         report["backward"] = MlpBackwardBenchmark.Run(point, chain, input);
+        progress?.Advance("backward pass timed");
         return report;
     }
 }

@@ -8,9 +8,11 @@ using static TorchSharp.torch;
 namespace DeepPcr.Cli.Mlp;
 
 /// <summary>
-/// The forward pass of a deep MLP, timed three ways through the harness: layer by layer in TorchSharp
-/// (the pinned framework baseline, best of 1 and 2 threads), the fused sequential C# loop, and DeepPCR
-/// from a cold start (best of 1 and 2 threads). The error is measured against a float64 sequential pass.
+/// The forward pass of a deep MLP, timed through the harness: layer by layer in TorchSharp (the pinned framework
+/// baseline), the compiled sequential baselines (<see cref="SequentialBaselines"/>: the fused C# loop and the C
+/// reference), and DeepPCR from a cold start; each threaded method on 1 thread and on every core, the count bounding
+/// TorchSharp and the host kernels alike, with the best and its count reported. The errors are measured against a
+/// float64 sequential pass.
 /// </summary>
 public static class MlpForwardBenchmark
 {
@@ -29,29 +31,19 @@ public static class MlpForwardBenchmark
         double error = MaxRelError(solution.States, reference);
 
         using var layered = new LayerByLayerMlp(chain);
-        var fused = new FusedMlpLoop(chain);
-        float[] fusedInput = input.to_type(ScalarType.Float32).data<float>().ToArray();
-        float[] fusedOutput = new float[fusedInput.Length];
+        var baselines = new SequentialBaselines(chain, input, cotangent: null);
 
-        // Only a run that converged without a fallback is a DeepPCR timing (DESIGN.md section 4).
+        // Only a run that converged without a fallback is a DeepPCR timing (docs/design.md section 4).
         bool timeDeepPcr = solution.Fallback == Fallback.None && solution.Termination == Termination.Converged;
-        var cases = new List<BenchCase>
-        {
-            new("torch_sequential_1t", () => TorchForward(layered, input), Threads: 1),
-            new("torch_sequential_2t", () => TorchForward(layered, input), Threads: 2),
-            new("fused_sequential", () => fused.Forward(fusedInput, fusedOutput)),
-        };
-        if (timeDeepPcr)
-        {
-            cases.Add(new("deeppcr_1t", () => SolveOnce(solver, chain, input), Threads: 1));
-            cases.Add(new("deeppcr_2t", () => SolveOnce(solver, chain, input), Threads: 2));
-        }
+        var cases = new List<BenchCase>(ThreadedCases.For("torch_sequential", () => TorchForward(layered, input)));
+        cases.AddRange(baselines.Cases());
+        if (timeDeepPcr) cases.AddRange(ThreadedCases.For("deeppcr", () => SolveOnce(solver, chain, input)));
         var timings = Harness.Measure(cases, warmup: 1, repeats: point.Repeats);
-        double torchMs = Harness.Best(timings, "torch_sequential_1t", "torch_sequential_2t").MedianMs;
-        double fusedMs = Harness.Best(timings, "fused_sequential").MedianMs;
-        double? deepPcrMs = timeDeepPcr ? Harness.Best(timings, "deeppcr_1t", "deeppcr_2t").MedianMs : null;
+        var (torchMs, torchThreads) = ThreadedCases.Best(timings, "torch_sequential");
+        var (fusedMs, _) = SequentialBaselines.Best(timings);
+        (double Ms, int Threads)? deepPcr = timeDeepPcr ? ThreadedCases.Best(timings, "deeppcr") : null;
 
-        return new JsonObject
+        var report = new JsonObject
         {
             ["method"] = solution.MethodName,
             ["engine"] = solution.EngineName,
@@ -61,13 +53,16 @@ public static class MlpForwardBenchmark
             ["fallback"] = solution.FallbackName,
             ["max_rel_error"] = error,
             ["error_estimate"] = solution.FinalErrorEstimate,
-            ["deeppcr_ms"] = deepPcrMs,
+            ["deeppcr_ms"] = deepPcr?.Ms,
+            ["deeppcr_threads"] = deepPcr?.Threads,
             ["torch_sequential_ms"] = torchMs,
-            ["fused_sequential_ms"] = fusedMs,
-            ["speedup_vs_torch_sequential"] = torchMs / deepPcrMs,
-            ["speedup_vs_fused_sequential"] = fusedMs / deepPcrMs,
-            ["note"] = timeDeepPcr ? null : $"DeepPCR did not converge on its own ({Names.Of(solution.Termination)}, fallback {solution.Fallback}: {solution.FallbackReason}); no DeepPCR time is reported",
+            ["torch_sequential_threads"] = torchThreads,
         };
+        baselines.Report(report, timings, [reference]);
+        report["speedup_vs_torch_sequential"] = torchMs / deepPcr?.Ms;
+        report["speedup_vs_fused_sequential"] = fusedMs / deepPcr?.Ms;
+        report["note"] = timeDeepPcr ? null : $"DeepPCR did not converge on its own ({Names.Of(solution.Termination)}, fallback {solution.FallbackName}: {solution.FallbackReason}); no DeepPCR time is reported";
+        return report;
     }
 
     /// <summary>max |a - b| / max |b| over all values: the error measure of docs/measuring.md.</summary>

@@ -1,3 +1,5 @@
+using DeepPcr.Chains;
+using DeepPcr.Cli.Limits;
 using DeepPcr.Models.Mlp;
 using static TorchSharp.torch;
 
@@ -31,11 +33,15 @@ public sealed record MlpPoint(int Layers, int Width, int Batch, double Gain, Act
         if (Dtype != ScalarType.Float32 && Dtype != ScalarType.Float64) throw new ArgumentException("--dtype must be float32 or float64.");
     }
 
+    /// <summary>The memory this point needs: dense DeepPCR forward and backward passes beside the float64 reference.</summary>
+    public MemoryEstimate Memory() => MemoryEstimates.Mlp(
+        $"L = {Layers}, w = {Width}, B = {Batch} ({DtypeName})", Layers, Width, Batch, Dtype == ScalarType.Float32 ? 4 : 8, JacobianStructure.Dense);
+
     /// <summary>Parses "float32" or "float64".</summary>
     public static ScalarType ParseDtype(string name) => name.ToLowerInvariant() switch
     {
         "float32" or "f32" => ScalarType.Float32,
         "float64" or "f64" => ScalarType.Float64,
-        _ => throw new ArgumentException($"Unknown dtype '{name}'; use float32 or float64."),
+        _ => throw new Errors.UsageException($"--dtype: unknown dtype '{name}'; use float32 or float64."),
     };
 }

@@ -25,9 +25,20 @@ public static class MlpReportPrinter
                 (double)p["max_rel_error"]!, (double?)p["deeppcr_ms"] ?? double.NaN, (double)p["torch_sequential_ms"]!, (double)p["fused_sequential_ms"]!,
                 (double?)p["speedup_vs_torch_sequential"] ?? double.NaN, (double?)p["speedup_vs_fused_sequential"] ?? double.NaN));
             if (p["note"] is JsonNode note) output.WriteLine($"         note: {note}");
+            output.WriteLine($"         {Baselines(p)}");
         }
         output.WriteLine();
         output.WriteLine(Meaning(report));
+    }
+
+    /// <summary>The compiled and PyTorch baselines of a pass, with their threads, in one line.</summary>
+    public static string Baselines(JsonObject pass)
+    {
+        static string Ms(JsonNode? node) => node is null ? "-" : ((double)node).ToString("0.000", CultureInfo.InvariantCulture);
+        string c = pass["c_reference_ms"] is null ? $"C reference {pass["c_reference"]}"
+            : $"C reference {Ms(pass["c_reference_ms"])} ms (1 thread, {pass["c_reference"]}; fused 1 thread / C = {((double)pass["fused_sequential_1t_over_c_reference"]!).ToString("0.00", CultureInfo.InvariantCulture)})";
+        string pytorch = pass["pytorch_ms"] is null ? $"PyTorch {pass["pytorch_version"]}" : $"PyTorch {pass["pytorch_version"]} eager {Ms(pass["pytorch_ms"])} ms ({pass["pytorch_threads"]} threads)";
+        return $"fused C# {Ms(pass["fused_sequential_1t_ms"])} ms on 1 thread, best {Ms(pass["fused_sequential_ms"])} ms on {pass["fused_sequential_threads"]}; {c}; {pytorch}";
     }
 
     /// <summary>One sentence on what the forward numbers mean on this machine.</summary>

@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Progress;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -30,23 +31,41 @@ public sealed record SolverGrid(
 public static class SolverBench
 {
     /// <summary>Runs the grid, reporting progress to <paramref name="progress"/>; returns the report (envelope and rows).</summary>
-    public static JsonObject Run(SolverGrid grid, IEnumerable<string> args, TextWriter progress)
+    public static JsonObject Run(SolverGrid grid, IEnumerable<string> args, ProgressReporter progress)
     {
         var report = Provenance.Envelope(grid.Dtype == ScalarType.Float32 ? "float32" : "float64", "host kernels: their own threads; TorchSharp: default", args);
         var rows = new JsonArray();
-        int cells = grid.Gains.Count * grid.Layers.Count * grid.Widths.Count, done = 0;
-        var watch = Stopwatch.StartNew();
+        int cells = grid.Gains.Count * grid.Layers.Count * grid.Widths.Count;
+        progress.Total = cells;
+        Warmup.Run(grid.Methods.SelectMany(m => grid.Widths.Select(w => (Action)(() => WarmUp(grid, m.Solver, m.Options, w)))));
+        report["warmup"] = Warmup.Solvers;
         foreach (double gain in grid.Gains)
         foreach (int width in grid.Widths)
         foreach (int layers in grid.Layers)
         {
             foreach (var row in Cell(grid, gain, layers, width)) rows.Add(row);
-            progress.WriteLine($"[{++done}/{cells}] gain {gain:g}, L = {layers}, w = {width} done ({watch.Elapsed.TotalSeconds:0} s)");
+            progress.Advance($"gain {gain:g}, L = {layers}, w = {width}");
         }
         report["batch"] = grid.Batch;
         report["seed"] = grid.Seed;
         report["rows"] = rows;
         return report;
+    }
+
+    /// <summary>One untimed solve of a 4-layer chain of the given width, errors ignored (the cell reports them).</summary>
+    private static void WarmUp(SolverGrid grid, IChainSolver solver, SolverOptions options, int width)
+    {
+        using var scope = torch.NewDisposeScope();
+        var chain = MlpChain.Random(4, width, 0.5, Activation.Tanh, grid.Dtype, grid.Seed);
+        var input = torch.zeros(new long[] { grid.Batch, width }, dtype: grid.Dtype);
+        try
+        {
+            solver.Solve(chain, input, options);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // The cell's own solve reports what this method cannot do.
+        }
     }
 
     private static IEnumerable<JsonObject> Cell(SolverGrid grid, double gain, int layers, int width)

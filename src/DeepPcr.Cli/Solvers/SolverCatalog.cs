@@ -20,6 +20,15 @@ public static class SolverCatalog
         ("auto", AutoSolver.Instance, SolverOptions.Default),
     };
 
+    /// <summary>The Jacobian structure a method builds (null: none, for the sequential pass and Picard).</summary>
+    public static JacobianStructure? StructureOf(string name) => name switch
+    {
+        "sequential" or "picard" => null,
+        "quasi-newton-diagonal" => JacobianStructure.Diagonal,
+        "quasi-newton-scalar" => JacobianStructure.Scalar,
+        _ => JacobianStructure.Dense,
+    };
+
     /// <summary>The entries named in a comma-separated list, or all for "all".</summary>
     /// <exception cref="ArgumentException">An unknown name.</exception>
     public static IReadOnlyList<(string Name, IChainSolver Solver, SolverOptions Options)> Parse(string names)

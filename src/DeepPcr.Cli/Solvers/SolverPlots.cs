@@ -1,3 +1,4 @@
+using DeepPcr.Cli.Files;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using ScottPlot;
@@ -7,8 +8,8 @@ namespace DeepPcr.Cli.Solvers;
 /// <summary>The plots of `deeppcr bench solvers`: time against depth per method, one PNG per gain and width.</summary>
 public static class SolverPlots
 {
-    /// <summary>Writes the PNGs into <paramref name="folder"/>; returns their paths.</summary>
-    public static IReadOnlyList<string> Write(JsonObject report, string folder)
+    /// <summary>Stages the PNGs for <paramref name="folder"/> in <paramref name="outputs"/>; returns their paths.</summary>
+    public static IReadOnlyList<string> Write(JsonObject report, string folder, AtomicOutputs outputs)
     {
         var rows = report["rows"]!.AsArray().OfType<JsonObject>().Where(r => r["time_ms"] is not null).ToArray();
         var paths = new List<string>();
@@ -16,7 +17,7 @@ public static class SolverPlots
         {
             var (gain, width) = group.Key;
             string path = Path.Combine(folder, $"time_gain{gain.ToString("0.##", CultureInfo.InvariantCulture)}_w{width}.png");
-            Plot(group.ToArray(), gain, width, report).SavePng(path, 900, 600);
+            outputs.Save(path, p => Plot(group.ToArray(), gain, width, report).SavePng(p, 900, 600));
             paths.Add(path);
         }
         return paths;
@@ -43,6 +44,7 @@ public static class SolverPlots
         string kind = gain < 1 ? "contractive" : gain == 1 ? "neutral" : "expansive";
         plot.Title($"Every method on a {kind} tanh chain (gain {gain:0.##}), w = {width}, B = {report["batch"]} ({report["dtype"]}, {Environment.ProcessorCount}-core CPU)");
         plot.ShowLegend(Alignment.UpperLeft);
+        DeepPcr.Cli.Plots.FewPoints.Mark(plot, depths.Select(d => Math.Log2(d)), depths.Length < 2, "one depth: one point per method, no curve (the numbers are in results.csv)");
         return plot;
     }
 }

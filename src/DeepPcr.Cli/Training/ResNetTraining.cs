@@ -1,3 +1,5 @@
+using DeepPcr.Cli.Progress;
+using DeepPcr.Cli.Files;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -14,19 +16,20 @@ namespace DeepPcr.Cli.Training;
 public static class ResNetTraining
 {
     /// <summary>Runs the training and returns every solver's run (disposed by the caller).</summary>
-    public static IReadOnlyList<SolverRun> Run(ResNetTrainingOptions options, Dataset data, TextWriter progress)
+    public static IReadOnlyList<SolverRun> Run(ResNetTrainingOptions options, Dataset data, ProgressReporter progress)
     {
         options.Validate();
         torch.set_num_threads(1);
         var minibatches = Minibatches((int)data.TrainInputs.shape[0], options.Batch, options.Seed);
         var runs = options.Solvers.Select(s => new SolverRun(s, options, data)).ToArray();
+        progress.Total = options.Epochs * runs.Length;
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             foreach (var run in runs)
             {
                 var r = run.RunEpoch(epoch, minibatches, data);
-                progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"epoch {epoch}/{options.Epochs} {run.Name,-12} {r.EpochMs / 1000,7:0.00} s  loss {r.TrainLoss:0.0000}  test accuracy {r.TestAccuracy:0.000}  Newton iterations {r.MeanIterations:0.0}  fallbacks {r.Fallbacks}"));
+                progress.Advance(string.Create(CultureInfo.InvariantCulture,
+                    $"epoch {epoch}/{options.Epochs} {run.Name,-15} {r.EpochMs / 1000,7:0.00} s  loss {r.TrainLoss:0.0000}  test accuracy {r.TestAccuracy:0.000}  Newton iterations {r.MeanIterations:0.0}  fallbacks {r.Fallbacks}"));
             }
         }
         return runs;
@@ -50,9 +53,12 @@ public static class ResNetTraining
         report["epochs"] = options.Epochs;
         report["learning_rate"] = options.LearningRate;
         report["data"] = data.Name;
+        report["warmup"] = Warmup.Training;
         report["train_samples"] = data.TrainInputs.shape[0];
         report["test_samples"] = data.TestInputs.shape[0];
         double? sequential = runs.FirstOrDefault(r => r.Name == "sequential") is { } s ? MedianEpochMs(s) : null;
+        double? sequentialHost = runs.FirstOrDefault(r => r.Name == "sequential-host") is { } h ? MedianEpochMs(h) : null;
+        var fastest = runs.Where(r => ResNetTrainingOptions.SequentialSolvers.Contains(r.Name)).MinBy(MedianEpochMs);
         foreach (var run in runs)
         {
             double median = MedianEpochMs(run);
@@ -68,6 +74,9 @@ public static class ResNetTraining
                 ["iterations_per_epoch"] = new JsonArray(run.Epochs.Select(e => (JsonNode)e.MeanIterations).ToArray()),
                 ["fallbacks"] = run.Epochs.Sum(e => e.Fallbacks),
                 ["speedup_vs_sequential"] = sequential is double q ? q / median : null,
+                ["speedup_vs_sequential_host"] = sequentialHost is double qh ? qh / median : null,
+                ["fastest_sequential"] = fastest?.Name,
+                ["speedup_vs_fastest_sequential"] = fastest is null ? null : MedianEpochMs(fastest) / median,
             };
         }
         return report;
@@ -93,7 +102,7 @@ public static class ResNetTraining
     }
 
     /// <summary>A PNG of training loss against training wall-clock time, one line per solver.</summary>
-    public static void LossPlot(IReadOnlyList<SolverRun> runs, ResNetTrainingOptions options, string path)
+    public static void LossPlot(IReadOnlyList<SolverRun> runs, ResNetTrainingOptions options, string path, AtomicOutputs outputs)
     {
         var plot = new ScottPlot.Plot();
         foreach (var run in runs)
@@ -106,6 +115,8 @@ public static class ResNetTraining
         plot.YLabel("mean training loss of the epoch");
         plot.Title($"ResNet, {options.Depth} blocks of width {options.Width}, batch {options.Batch} ({Environment.ProcessorCount}-core CPU)");
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-        plot.SavePng(path, 900, 600);
+        Plots.FewPoints.Mark(plot, runs.SelectMany(r => r.Epochs.Select(e => e.WallMs / 1000)), runs.Max(r => r.Epochs.Count) < 2,
+            "one epoch: one point per solver, no curve (the numbers are in training.csv)");
+        outputs.Save(path, p => plot.SavePng(p, 900, 600));
     }
 }

@@ -11,8 +11,13 @@ namespace DeepPcr.Cli.Training;
 /// <param name="Seed">Seed of the initial weights and the minibatch order.</param>
 public sealed record ResNetTrainingOptions(int Depth, int Width, int Epochs, int Batch, double LearningRate, string[] Solvers, string Data, long Seed)
 {
-    /// <summary>The solver names: plain autograd, DeepPCR from a cold start, DeepPCR warm-started from the previous epoch.</summary>
-    public static readonly string[] AllSolvers = { "sequential", "deeppcr", "deeppcr-warm" };
+    /// <summary>The solver names: plain autograd; the fast sequential pass with the host kernels' adjoint backward (no
+    /// Newton: the baseline a user gets from the library without DeepPCR's forward); DeepPCR from a cold start; DeepPCR
+    /// warm-started from the previous epoch.</summary>
+    public static readonly string[] AllSolvers = { "sequential", "sequential-host", "deeppcr", "deeppcr-warm" };
+
+    /// <summary>The sequential baselines among <see cref="AllSolvers"/>: DeepPCR's speed-ups are quoted against the faster.</summary>
+    public static readonly string[] SequentialSolvers = { "sequential", "sequential-host" };
 
     /// <summary>Throws <see cref="ArgumentException"/> for settings that cannot run.</summary>
     public void Validate()
@@ -24,7 +29,7 @@ public sealed record ResNetTrainingOptions(int Depth, int Width, int Epochs, int
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"--lr must be a positive number (got {LearningRate}).");
         foreach (string s in Solvers)
         {
-            if (!AllSolvers.Contains(s)) throw new ArgumentException($"Unknown solver '{s}'; use sequential, deeppcr, deeppcr-warm or all.");
+            if (!AllSolvers.Contains(s)) throw new ArgumentException($"Unknown solver '{s}'; use {string.Join(", ", AllSolvers)} or all.");
         }
     }
 

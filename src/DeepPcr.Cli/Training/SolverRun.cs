@@ -27,14 +27,15 @@ public sealed class SolverRun : IDisposable
         {
             Mode = name == "sequential" ? ChainMode.Sequential : ChainMode.Parallel,
         };
+        if (name == "sequential-host") model.Solver = SequentialSolver.Instance;
         optimizer = torch.optim.Adam(model.parameters(), options.LearningRate);
     }
 
-    /// <summary>"sequential", "deeppcr" or "deeppcr-warm".</summary>
+    /// <summary>"sequential", "sequential-host", "deeppcr" or "deeppcr-warm".</summary>
     public string Name { get; }
 
     /// <summary>The method that ran the blocks' forward pass (what results report).</summary>
-    public string Method => Name == "sequential" ? "sequential" : Name;
+    public string Method => Name;
 
     /// <summary>The engines that ran the blocks' forward solves ("torch" for the sequential pass under autograd).</summary>
     public SortedSet<string> Engines { get; } = new();

@@ -41,13 +41,16 @@ public sealed record AdjointRun(int PcrRounds, Fallback Fallback, bool Finite);
 public static class AdjointPass
 {
     /// <summary>Runs the pass on the backend.</summary>
-    public static AdjointRun Run(IAdjointBackend backend)
+    /// <param name="backend">The engine, holding the states and cotangents.</param>
+    /// <param name="sequential">Solve the reversed chain row by row from the start (the sequential backward pass over
+    /// the stored states, for chains where PCR's extra arithmetic does not pay), instead of by PCR.</param>
+    public static AdjointRun Run(IAdjointBackend backend, bool sequential = false)
     {
         ArgumentNullException.ThrowIfNull(backend);
         backend.Linearize();
-        int rounds = backend.SolveReversed(sequential: false);
+        int rounds = backend.SolveReversed(sequential);
         var fallback = Fallback.None;
-        if (!backend.Finite)
+        if (!sequential && !backend.Finite)
         {
             backend.SolveReversed(sequential: true);
             fallback = Fallback.Sequential;

@@ -9,7 +9,7 @@ namespace DeepPcr.Gpu.Engine;
 /// Every device buffer of one problem (model, L, B, w), allocated once and reused by every Newton iteration,
 /// every repetition and every method: parameters, input and cotangent, states and their ping-pong partner,
 /// layer outputs and derivatives, two (L, B, w, w) block buffers and two (L, B, w) right-hand sides for PCR,
-/// the two stopping-test slots, and the gradient outputs. About 2 L B w^2 + 10 L B w floats
+/// the stopping-test slots and the device loop's history, and the gradient outputs. About 2 L B w^2 + 10 L B w floats
 /// (at L = 1024, w = 64, B = 16: 512 MiB of blocks).
 /// </summary>
 public sealed class ChainWorkspace : IDisposable
@@ -74,7 +74,7 @@ public sealed class ChainWorkspace : IDisposable
         BiasGradients = Allocate<float>(model.Biases.Length);
         InputGradient = Allocate<float>(Dims.Row);
         Flags = Allocate<int>(NewtonKernels.FlagCount);
-        History = Allocate<float>(Dims.Layers + 1);
+        History = Allocate<float>(NewtonKernels.HistoryStride * (Dims.Layers + 1));
     }
 
     /// <summary>The device.</summary>
@@ -140,10 +140,14 @@ public sealed class ChainWorkspace : IDisposable
     /// <summary>(B, w): the last backward pass's dLoss/dz_0.</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> InputGradient { get; private set; }
 
-    /// <summary>The stopping test's slots (<see cref="NewtonKernels.FlagCount"/> ints: ratio and residual bits, the device loop's status).</summary>
+    /// <summary>The stopping test's slots (<see cref="NewtonKernels.FlagCount"/> ints: ratio, residual and update bits, PCR rounds, the device loop's status).</summary>
     public MemoryBuffer1D<int, Stride1D.Dense> Flags { get; private set; }
 
-    /// <summary>(L + 1): the device loop's residual max-norm per iteration.</summary>
+    /// <summary>
+    /// (L + 1, <see cref="NewtonKernels.HistoryStride"/>): the residual and update max-norms per iteration of one
+    /// device-loop launch, indexed from the launch's first iteration. A launch runs at most L + 1 iterations (the
+    /// kernel stops at the last row it holds) and the host relaunches below the iteration limit, so any limit fits.
+    /// </summary>
     public MemoryBuffer1D<float, Stride1D.Dense> History { get; private set; }
 
     /// <summary>Every buffer as one kernel argument (built afresh: <see cref="SwapStates"/> changes States and Next).</summary>

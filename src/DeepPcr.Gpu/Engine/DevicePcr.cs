@@ -26,7 +26,15 @@ public static class DevicePcr
     /// <param name="start">(B, w): z_{-1}, folded into row 0; null when it is zero (no fold).</param>
     /// <param name="options">Chooses the thread mapping by width.</param>
     /// <returns>The view that holds the solution (L, B, w): RhsA or RhsB.</returns>
-    public static ArrayView<float> Solve(ChainWorkspace ws, ArrayView<float>? start, EngineOptions options)
+    public static ArrayView<float> Solve(ChainWorkspace ws, ArrayView<float>? start, EngineOptions options) => Solve(ws, start, options, out _);
+
+    /// <summary>Solves z_r = A_r z_{r-1} + c_r on the device and counts the rounds it launched.</summary>
+    /// <param name="ws">The workspace: A in BlocksA, c in RhsA.</param>
+    /// <param name="start">(B, w): z_{-1}, folded into row 0; null when it is zero (no fold).</param>
+    /// <param name="options">Chooses the thread mapping by width.</param>
+    /// <param name="rounds">The PCR rounds launched.</param>
+    /// <returns>The view that holds the solution (L, B, w): RhsA or RhsB.</returns>
+    public static ArrayView<float> Solve(ChainWorkspace ws, ArrayView<float>? start, EngineOptions options, out int rounds)
     {
         ArgumentNullException.ThrowIfNull(ws);
         ArgumentNullException.ThrowIfNull(options);
@@ -37,7 +45,8 @@ public static class DevicePcr
         ArrayView<float> aIn = ws.BlocksA.View, aOut = ws.BlocksB.View, cIn = ws.RhsA.View, cOut = ws.RhsB.View;
         bool tiled = d.Width >= options.TiledFromWidth;
         var tiledShape = tiled ? LaunchShapes.TiledRound(ws.Device.Accelerator, d) : default;
-        for (int s = 1; s < d.Layers; s *= 2)
+        rounds = 0;
+        for (int s = 1; s < d.Layers; s *= 2, rounds++)
         {
             if (tiled) kernels.RoundTiled(stream, tiledShape, d, s, aIn, aOut, cIn, cOut);
             else kernels.RoundPerEntry(stream, (int)d.Blocks, d, s, aIn, aOut, cIn, cOut);

@@ -53,9 +53,9 @@ public struct ChainViews
     /// <summary>(B, w): dLoss/dz_0.</summary>
     public ArrayView<float> InputGradient;
 
-    /// <summary><see cref="NewtonKernels.FlagCount"/> ints: the stopping test's ratio and residual bits, and the device loop's status.</summary>
+    /// <summary><see cref="NewtonKernels.FlagCount"/> ints: the stopping test's measure (ratio, residual, update, rounds) and the device loop's status.</summary>
     public ArrayView<int> Flags;
 
-    /// <summary>(L + 1): the residual max-norm per iteration of the device loop.</summary>
+    /// <summary>(L + 1, <see cref="NewtonKernels.HistoryStride"/>): the residual and update max-norms per iteration of one device-loop launch.</summary>
     public ArrayView<float> History;
 }

@@ -3,6 +3,7 @@ using DeepPcr.Gpu.Baselines;
 using DeepPcr.Gpu.Engine;
 using DeepPcr.Gpu.Model;
 using DeepPcr.Gpu.Reference;
+using DeepPcr.Solvers;
 
 namespace DeepPcr.GpuBench.Bench;
 
@@ -91,7 +92,7 @@ public static class EngineCheck
         double forward = ErrorMeasure.PooledRelative(ws.Read(ws.States.View), states);
         AdjointBackward.Run(ws, ws.States.View, options);
         double backward = DeviceGradients.Read(ws).MaxRelativeError(gradients);
-        bool ok = outcome.Termination == GpuTermination.Converged && forward <= ForwardTolerance && backward <= BackwardTolerance;
+        bool ok = outcome.Termination == Termination.Converged && forward <= ForwardTolerance && backward <= BackwardTolerance;
         return new JsonObject
         {
             ["iterations"] = outcome.Iterations,

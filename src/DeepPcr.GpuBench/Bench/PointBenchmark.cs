@@ -4,6 +4,7 @@ using DeepPcr.Gpu.Engine;
 using DeepPcr.Gpu.Model;
 using DeepPcr.Gpu.Reference;
 using DeepPcr.GpuBench.Measuring;
+using DeepPcr.Solvers;
 
 namespace DeepPcr.GpuBench.Bench;
 
@@ -48,7 +49,7 @@ public static class PointBenchmark
         };
     }
 
-    private sealed record ForwardResult(JsonObject Json, bool Counts, string Termination);
+    private sealed record ForwardResult(JsonObject Json, bool Counts, ForwardOutcome Outcome);
 
     /// <summary>Cells up to this L B w^3 also time the path the engine did not choose (one group or multi-launch), for tuning its limit.</summary>
     private const long AlternativeMaxWork = 1L << 24;
@@ -72,18 +73,19 @@ public static class PointBenchmark
         double perLayerError = ErrorMeasure.PooledRelative(ws.Read(ws.BaselineStates.View), reference);
         SequentialBaselines.PersistentForward(ws);
         double persistentError = ErrorMeasure.PooledRelative(ws.Read(ws.BaselineStates.View), reference);
-        bool counts = last.Termination == GpuTermination.Converged;
-        var json = Measurement(counts, medians, error, perLayerError, persistentError);
+        bool counts = last.Termination == Termination.Converged;
+        var json = Measurement(counts, last.Fallback, medians, error, perLayerError, persistentError);
         json["iterations"] = last.Iterations;
         json["pcr_rounds"] = last.PcrRounds;
         json["termination"] = last.Termination.Name();
         json["deer_steps"] = last.DeerSteps;
         json["final_ratio"] = last.FinalRatio;
         json["residuals"] = new JsonArray(last.Residuals.Select(r => (JsonNode?)JsonValue.Create(Finite(r))).ToArray());
-        PathTimes(json, ws, options, medians, otherOutcome is null || otherOutcome.Termination == GpuTermination.Converged);
-        if (!counts) json["note"] = $"DeepPCR stopped at the iteration limit ({last.Iterations}) without converging: its time is not reported.";
+        PathTimes(json, ws, options, medians, otherOutcome is null || otherOutcome.Termination == Termination.Converged);
+        if (last.Reason is not null) json["note"] = $"DeepPCR did not converge ({last.Reason}); the states are the {last.Fallback.Name()} fallback's: its time is not reported.";
+        else if (!counts) json["note"] = $"DeepPCR stopped at the iteration limit ({last.Iterations}) without converging: its time is not reported.";
         else if (last.DeerSteps > 0) json["note"] = $"{last.DeerSteps} iteration(s) met a non-finite correction and were recomputed in the DEER form.";
-        return new ForwardResult(Order(json), counts, last.Termination.Name());
+        return new ForwardResult(Order(json), counts, last);
     }
 
     private static JsonObject Backward(ChainWorkspace ws, EngineOptions options, int repeats, Gradients reference, ForwardResult forward)
@@ -105,12 +107,12 @@ public static class PointBenchmark
         double perLayerError = DeviceGradients.Read(ws).MaxRelativeError(reference);
         SequentialBaselines.PersistentBackward(ws, ws.BaselineStates.View);
         double persistentError = DeviceGradients.Read(ws).MaxRelativeError(reference);
-        var json = Measurement(forward.Counts, medians, error, perLayerError, persistentError);
+        var json = Measurement(forward.Counts, forward.Outcome.Fallback, medians, error, perLayerError, persistentError);
         json["iterations"] = 0;
         json["pcr_rounds"] = DevicePcr.RoundsFor(ws.Dims.Layers);
         // The backward pass is one linear solve, exact up to rounding; it counts exactly when the forward pass it
         // runs at converged, so it carries the forward pass's termination.
-        json["termination"] = forward.Termination;
+        json["termination"] = forward.Outcome.Termination.Name();
         PathTimes(json, ws, options, medians, true);
         if (!forward.Counts) json["note"] = "The forward pass did not converge, so the backward pass ran at unconverged states: its time is not reported.";
         return Order(json);
@@ -135,14 +137,14 @@ public static class PointBenchmark
         json["multi_launch_ms"] = Round(oneGroup ? other : chosen);
     }
 
-    private static JsonObject Measurement(bool counts, IReadOnlyDictionary<string, CaseTiming> medians, double error, double perLayerError, double persistentError)
+    private static JsonObject Measurement(bool counts, Fallback fallback, IReadOnlyDictionary<string, CaseTiming> medians, double error, double perLayerError, double persistentError)
     {
         double? deepPcr = counts ? medians["deeppcr"].WallMs : null;
         double perLayer = medians["per_layer"].WallMs, persistent = medians["persistent"].WallMs;
         return new JsonObject
         {
             ["method"] = "deeppcr",
-            ["fallback"] = "none",
+            ["fallback"] = fallback.Name(),
             ["max_rel_error"] = Finite(error),
             ["deeppcr_ms"] = Round(deepPcr),
             ["per_layer_ms"] = Round(perLayer),

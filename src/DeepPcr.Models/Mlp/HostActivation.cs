@@ -43,7 +43,8 @@ public static class HostActivation
     /// <summary>
     /// x = act(x) over a span. float32 tanh and sigmoid use the vectorised System.Numerics.Tensors kernels
     /// (absolute error about 1e-7, float32's own rounding of values of order one, about 20x faster than the
-    /// scalar loop); float64 stays on the scalar Math functions, whose error near 0 is relative.
+    /// scalar loop); float64 stays on the scalar Math functions, whose error near 0 is relative. ReLU is the
+    /// vectorised max(x, 0) in every dtype.
     /// </summary>
     public static void ApplyInPlace<T>(Activation activation, Span<T> x) where T : struct, IFloatingPointIeee754<T>
     {
@@ -55,6 +56,11 @@ public static class HostActivation
             return;
         }
         if (activation == Activation.Identity) return;
+        if (activation == Activation.Relu)
+        {
+            TensorPrimitives.Max(x, T.Zero, x); // exact in any dtype; NaN stays NaN, as in torch.relu
+            return;
+        }
         for (int i = 0; i < x.Length; i++) x[i] = Value(activation, x[i]);
     }
 

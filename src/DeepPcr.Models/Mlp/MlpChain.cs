@@ -174,7 +174,8 @@ public sealed class MlpChain : IHostDifferentiableChainStep
         }
     }
 
-    /// <summary>The fused sequential loop: parameters read in place once, one dot product and activation per output.</summary>
+    /// <summary>The fused sequential loop: parameters read in place once, one dot product per output and one vectorised
+    /// activation per layer (see <see cref="FusedMlpLoop{T}"/> for the benchmark's loop with its own weight layout).</summary>
     public void RunSequentialOnHost<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         RunSequentialCore(first, batch, start, states, residualScale: null);
@@ -206,12 +207,12 @@ public sealed class MlpChain : IHostDifferentiableChainStep
                 T* w = weights + (long)layer * width * width;
                 for (int b = 0; b < batch; b++)
                 {
-                    for (int i = 0; i < width; i++)
-                    {
-                        T value = HostActivation.Value(activation, Dot(w + i * width, input + b * width, width, biases[layer * width + i]));
-                        output[b * width + i] = residualScale is T h ? input[b * width + i] + h * value : value;
-                    }
+                    for (int i = 0; i < width; i++) output[b * width + i] = Dot(w + i * width, input + b * width, width, biases[layer * width + i]);
                 }
+                // The activation over the whole layer at once: the vectorised call the host kernels make.
+                var values = new Span<T>(output, rowSize);
+                HostActivation.ApplyInPlace(activation, values);
+                if (residualScale is T h) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values, h, new ReadOnlySpan<T>(input, rowSize), values);
             }
         }
     }

@@ -48,6 +48,11 @@ public sealed class ResNetClassifier : nn.Module<Tensor, Tensor>
     /// <summary>Parallel (DeepPCR forward and backward) or sequential (plain autograd).</summary>
     public ChainMode Mode { get; set; } = ChainMode.Parallel;
 
+    /// <summary>The method of the blocks' forward pass in <see cref="ChainMode.Parallel"/> mode (DeepPCR by default; the
+    /// sequential solver gives the fast sequential pass with the host kernels' adjoint backward, a baseline); the backward
+    /// pass is always the adjoint solve of <see cref="ChainFunction"/>.</summary>
+    public IChainSolver Solver { get; set; } = ParallelChainSolver.DeepPcr;
+
     /// <summary>Solver settings for the blocks (e.g. a warm-start guess); null for a cold start.</summary>
     public SolverOptions? Options { get; set; }
 
@@ -67,7 +72,7 @@ public sealed class ResNetClassifier : nn.Module<Tensor, Tensor>
         var z0 = projection.call(input);
         var states = Mode == ChainMode.Sequential
             ? SequentialPass.Run(blocks, z0)
-            : ChainFunction.Apply(blocks, ParallelChainSolver.DeepPcr, Options, z0, s => LastSolution = s, a => LastBackwardEngine = a.Engine);
+            : ChainFunction.Apply(blocks, Solver, Options, z0, s => LastSolution = s, a => LastBackwardEngine = a.Engine);
         LastStates?.Dispose();
         LastStates = states.detach().clone().DetachFromDisposeScope();
         return head.call(states[blocks.Length - 1]).MoveToOuterDisposeScope();

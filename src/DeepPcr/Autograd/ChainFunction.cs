@@ -28,11 +28,13 @@ public sealed class ChainFunction : torch.autograd.MultiTensorFunction<ChainFunc
     /// <param name="input">(B, w): z_0.</param>
     /// <param name="report">Receives the forward solution (method, iterations, termination), or null.</param>
     /// <param name="backwardReport">Receives the backward pass's adjoint solution (engine, rounds), or null.</param>
+    /// <param name="adjoint">How the backward pass solves the reversed chain.</param>
     /// <exception cref="InvalidOperationException">The forward method stopped at its iteration limit without converging.</exception>
     public static Tensor Apply(IDifferentiableChainStep step, IChainSolver solver, SolverOptions? options, Tensor input, Action<ChainSolution>? report = null,
-        Action<AdjointSolution>? backwardReport = null)
+        Action<AdjointSolution>? backwardReport = null, AdjointMethod adjoint = AdjointMethod.Parallel)
     {
-        var args = new List<object> { step, solver, new Settings(options, report, backwardReport), input };
+        var args = new List<object> { step, solver, new Settings(options, report, backwardReport, adjoint), input };
+        if (step is IDrivenChainStep driven) args.Add(driven.StepInputs); // an input of the function, so that x.grad is filled
         args.AddRange(step.Parameters);
         return apply(args.ToArray())[0];
     }
@@ -62,13 +64,15 @@ public sealed class ChainFunction : torch.autograd.MultiTensorFunction<ChainFunc
     {
         var step = (IDifferentiableChainStep)ctx.get_data("step");
         var saved = ctx.get_saved_variables();
-        var adjoint = AdjointSolver.SolveAll(step, saved[0].detach(), saved[1].detach(), grad_outputs[0]);
-        ((Settings)ctx.get_data("settings")).BackwardReport?.Invoke(adjoint);
+        var settings = (Settings)ctx.get_data("settings");
+        var adjoint = AdjointSolver.SolveAll(step, saved[0].detach(), saved[1].detach(), grad_outputs[0], settings.Adjoint);
+        settings.BackwardReport?.Invoke(adjoint);
         var grads = new List<Tensor> { null!, null!, null!, adjoint.InputGradient };
+        if (step is IDrivenChainStep) grads.Add(adjoint.StepInputGradients!);
         grads.AddRange(adjoint.ParameterGradients);
         return grads;
     }
 
     /// <summary>Non-tensor arguments travel as one object so that autograd sees only tensors as inputs.</summary>
-    private sealed record Settings(SolverOptions? Options, Action<ChainSolution>? Report, Action<AdjointSolution>? BackwardReport);
+    private sealed record Settings(SolverOptions? Options, Action<ChainSolution>? Report, Action<AdjointSolution>? BackwardReport, AdjointMethod Adjoint);
 }

@@ -53,6 +53,14 @@ public sealed class ModuleListStep : nn.Module, IDifferentiableChainStep
         return torch.stack(outputs, 0).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The modules called one after another on z_0 (B, w): z_L (B, w), exactly what a user's own loop computes.</summary>
+    public Tensor Call(Tensor input)
+    {
+        var z = input;
+        foreach (var module in steps) z = module.call(z);
+        return z;
+    }
+
     /// <inheritdoc />
     public Tensor? Jacobian(int first, Tensor inputs) => null;
 

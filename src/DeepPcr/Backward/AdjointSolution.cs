@@ -10,7 +10,21 @@ namespace DeepPcr.Backward;
 /// <param name="PcrRounds">Rounds of the one PCR solve, as its kernel counted them: ceil(log2 L).</param>
 /// <param name="Engine">The engine that ran the pass.</param>
 /// <param name="Fallback">None, or Sequential when PCR's solution was not finite and the reversed chain was solved row by row.</param>
+/// <param name="Method">How the reversed chain was solved: by PCR or row by row (never Auto).</param>
 /// <param name="Finite">True when every state gradient is finite (false: the chain's own gradients overflow, as autograd's would).</param>
 public sealed record AdjointSolution(
     Tensor StateGradients, Tensor InputGradient, IReadOnlyList<Tensor> ParameterGradients, int PcrRounds, ChainEngine Engine,
-    Fallback Fallback = Fallback.None, bool Finite = true);
+    Fallback Fallback = Fallback.None, bool Finite = true, AdjointMethod Method = AdjointMethod.Parallel) : IDisposable
+{
+    /// <summary>(L, B, I): dLoss/dx_k for every step input of an <see cref="Chains.IDrivenChainStep"/>, or null for other steps.</summary>
+    public Tensor? StepInputGradients { get; init; }
+
+    /// <summary>Disposes every gradient tensor.</summary>
+    public void Dispose()
+    {
+        StateGradients.Dispose();
+        InputGradient.Dispose();
+        foreach (var g in ParameterGradients) g.Dispose();
+        StepInputGradients?.Dispose();
+    }
+}

@@ -22,18 +22,19 @@ public static class AdjointSolver
     /// <param name="input">(B, w): z_0.</param>
     /// <param name="states">(L, B, w): z_1..z_L, the accepted forward states.</param>
     /// <param name="finalCotangent">(B, w): dLoss/dz_L.</param>
+    /// <param name="method">How to solve the reversed chain: PCR (the default), row by row, or the faster of the two.</param>
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
-    public static AdjointSolution Solve(IChainStep step, Tensor input, Tensor states, Tensor finalCotangent)
+    public static AdjointSolution Solve(IChainStep step, Tensor input, Tensor states, Tensor finalCotangent, AdjointMethod method = AdjointMethod.Parallel)
     {
         CheckStates(step, input, states);
         TensorChecks.Shape(finalCotangent, "finalCotangent", input.shape[0], step.Width);
         TensorChecks.SameKind(finalCotangent, "finalCotangent", input, "input");
         TensorChecks.Finite(finalCotangent, "finalCotangent");
-        if (EngineSelection.ForAdjoint(step, input) == ChainEngine.Host) return Run(step, input, states, finalCotangent);
+        if (EngineSelection.ForAdjoint(step, input) == ChainEngine.Host) return Choose(step, input, states, finalCotangent, method);
         using var scope = torch.NewDisposeScope();
         var cotangents = torch.zeros_like(states);
         cotangents[step.Length - 1] = finalCotangent;
-        return Adopt(Run(step, input, states, cotangents));
+        return Adopt(Choose(step, input, states, cotangents, method));
     }
 
     /// <summary>Gradients of a loss with cotangents g_l = dLoss/dz_l (direct dependence) on every state.</summary>
@@ -41,18 +42,27 @@ public static class AdjointSolver
     /// <param name="input">(B, w): z_0.</param>
     /// <param name="states">(L, B, w): z_1..z_L, the accepted forward states.</param>
     /// <param name="cotangents">(L, B, w): g_1..g_L; row L holds the final state's cotangent.</param>
+    /// <param name="method">How to solve the reversed chain: PCR (the default), row by row, or the faster of the two.</param>
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
-    public static AdjointSolution SolveAll(IChainStep step, Tensor input, Tensor states, Tensor cotangents)
+    public static AdjointSolution SolveAll(IChainStep step, Tensor input, Tensor states, Tensor cotangents, AdjointMethod method = AdjointMethod.Parallel)
     {
         CheckStates(step, input, states);
         TensorChecks.Shape(cotangents, "cotangents", step.Length, input.shape[0], step.Width);
         TensorChecks.SameKind(cotangents, "cotangents", input, "input");
         TensorChecks.Finite(cotangents, "cotangents");
-        return Run(step, input, states, cotangents);
+        return Choose(step, input, states, cotangents, method);
+    }
+
+    /// <summary>The pass with the given method, resolving Auto by the step's calibrated choice.</summary>
+    private static AdjointSolution Choose(IChainStep step, Tensor input, Tensor states, Tensor cotangents, AdjointMethod method)
+    {
+        if (method != AdjointMethod.Auto) return Run(step, input, states, cotangents, method == AdjointMethod.Sequential);
+        if (AdjointChoice.Known(step, input) is { } known) return Run(step, input, states, cotangents, known == AdjointMethod.Sequential);
+        return AdjointChoice.Calibrate(step, m => Run(step, input, states, cotangents, m == AdjointMethod.Sequential), input);
     }
 
     /// <summary>The pass on the selected engine; cotangents (L, B, w), or (B, w) on the final state for the host engine.</summary>
-    private static AdjointSolution Run(IChainStep step, Tensor input, Tensor states, Tensor cotangents)
+    private static AdjointSolution Run(IChainStep step, Tensor input, Tensor states, Tensor cotangents, bool sequential)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -61,24 +71,33 @@ public static class AdjointSolver
         if (EngineSelection.ForAdjoint(step, input) == ChainEngine.Host)
         {
             return Adopt(input.dtype == ScalarType.Float32
-                ? OnHost<float>((IHostChainStep)step, input, states, cotangents)
-                : OnHost<double>((IHostChainStep)step, input, states, cotangents));
+                ? OnHost<float>((IHostChainStep)step, input, states, cotangents, sequential)
+                : OnHost<double>((IHostChainStep)step, input, states, cotangents, sequential));
         }
         using var backend = new TorchAdjoint(step, input, states, cotangents);
-        var run = AdjointPass.Run(backend);
-        return Adopt(new AdjointSolution(backend.Lambda, backend.InputGradient!, backend.ParameterGradients, run.PcrRounds, ChainEngine.Torch, run.Fallback, run.Finite));
+        var run = AdjointPass.Run(backend, sequential);
+        var lambda = backend.Lambda;
+        return Adopt(new AdjointSolution(lambda, backend.InputGradient!, backend.ParameterGradients, run.PcrRounds, ChainEngine.Torch, run.Fallback, run.Finite, MethodOf(sequential))
+        {
+            StepInputGradients = TorchAdjoint.OfStepInputs(step, ChainStates.Shift(input, states), lambda),
+        });
     }
 
-    private static AdjointSolution OnHost<T>(IHostChainStep step, Tensor input, Tensor states, Tensor cotangents)
+    private static AdjointSolution OnHost<T>(IHostChainStep step, Tensor input, Tensor states, Tensor cotangents, bool sequential)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         using var backend = new HostAdjoint<T>(step, input, states, cotangents);
-        var run = AdjointPass.Run(backend);
+        var run = AdjointPass.Run(backend, sequential);
         var lambda = backend.Lambda;
         var parameters = backend.ParameterGradients
             ?? (step is IDifferentiableChainStep d ? TorchAdjoint.OfParameters(d, ChainStates.Shift(input, states), lambda) : Array.Empty<Tensor>());
-        return new AdjointSolution(lambda, backend.InputGradient!, parameters, run.PcrRounds, ChainEngine.Host, run.Fallback, run.Finite);
+        return new AdjointSolution(lambda, backend.InputGradient!, parameters, run.PcrRounds, ChainEngine.Host, run.Fallback, run.Finite, MethodOf(sequential))
+        {
+            StepInputGradients = TorchAdjoint.OfStepInputs(step, ChainStates.Shift(input, states), lambda),
+        };
     }
+
+    private static AdjointMethod MethodOf(bool sequential) => sequential ? AdjointMethod.Sequential : AdjointMethod.Parallel;
 
     private static void CheckStates(IChainStep step, Tensor input, Tensor states)
     {
@@ -93,6 +112,7 @@ public static class AdjointSolver
         solution.StateGradients.MoveToOuterDisposeScope();
         solution.InputGradient.MoveToOuterDisposeScope();
         foreach (var g in solution.ParameterGradients) g.MoveToOuterDisposeScope();
+        solution.StepInputGradients?.MoveToOuterDisposeScope();
         return solution;
     }
 }

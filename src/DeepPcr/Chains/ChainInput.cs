@@ -36,5 +36,16 @@ public static class ChainInput
             throw new ArgumentException("input has batch size 0; at least one sample is needed.", nameof(input));
         }
         TensorChecks.Finite(input, "input");
+        if (step is IDrivenChainStep driven)
+        {
+            var x = driven.StepInputs;
+            if (x is null || x.dim() != 3 || x.shape[0] != step.Length || x.shape[1] != input.shape[0])
+            {
+                throw new ArgumentException(
+                    $"The step inputs have shape {(x is null ? "null" : TensorChecks.Format(x.shape))} but (L, B, I) = ({step.Length}, {input.shape[0]}, I) was expected.", nameof(step));
+            }
+            TensorChecks.SameKind(x, "step inputs", input, "input");
+            TensorChecks.Finite(x, "step inputs");
+        }
     }
 }

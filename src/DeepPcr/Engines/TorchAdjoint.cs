@@ -57,6 +57,20 @@ internal sealed class TorchAdjoint(IChainStep step, Tensor input, Tensor states,
         ParameterGradients = step is IDifferentiableChainStep d ? OfParameters(d, inputs!, lambda!) : Array.Empty<Tensor>();
     }
 
+    /// <summary>
+    /// (L, B, I): dLoss/dx_k = (df_k/dx_k)^T lambda_k for a driven step: analytic when the step gives it, else one autograd
+    /// call over the batched step; null for other steps.
+    /// </summary>
+    internal static Tensor? OfStepInputs(IChainStep step, Tensor inputs, Tensor lambda)
+    {
+        if (step is not IDrivenChainStep driven) return null;
+        if (driven.StepInputGradients(inputs, lambda) is { } analytic) return analytic;
+        using var grad = torch.enable_grad();
+        var x = driven.StepInputs.detach().requires_grad_(true);
+        var outputs = driven.EvaluateDriven(0, inputs.detach(), x);
+        return torch.autograd.grad(new[] { outputs }, new[] { x }, new[] { lambda })[0].detach();
+    }
+
     /// <summary>The parameter gradients: analytic when the step gives them, else one autograd call over the batched step.</summary>
     internal static IReadOnlyList<Tensor> OfParameters(IDifferentiableChainStep step, Tensor inputs, Tensor lambda)
     {

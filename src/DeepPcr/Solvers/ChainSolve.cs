@@ -47,8 +47,7 @@ internal static class ChainSolve
         int window = plan.Windows ? Math.Min(options.Window ?? length, length) : length;
         var attempt = RunWindows(plan, step, start, options, window);
         var policy = options.Policy;
-        string? reason = attempt.Alarm
-            ?? (attempt.Termination == Termination.IterationLimit && policy.Enabled ? $"no convergence within {attempt.Iterations} iterations" : null);
+        string? reason = policy.FallbackReason(attempt.Alarm, attempt.Termination, attempt.Iterations);
         if (reason is null) return attempt.Solution(plan.Method, attempt.Termination, Fallback.None, null).Adopt();
 
         int retryWindow = Math.Min(policy.FallbackWindow, length);

@@ -38,7 +38,7 @@ public sealed record SolverOptions(
     public int ChunkFor(int rows, int batch, int width, Linear.BlockStructure structure) => ChunkSize switch
     {
         null => 0,
-        0 => Linear.ChunkedPcr.ChooseChunkSize(rows, batch, width, structure, Environment.ProcessorCount),
+        0 => Linear.ChunkedPcr.ChooseChunkSize(rows, batch, width, structure, Linear.HostThreads.Limit),
         int c => Math.Min(c, rows),
     };
 

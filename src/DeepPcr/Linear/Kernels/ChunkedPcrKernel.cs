@@ -33,7 +33,7 @@ internal static unsafe class ChunkedPcrKernel
         try
         {
             T normal = Limits<T>.SmallestNormal, cutoff = Limits<T>.Cutoff;
-            int parallelism = Math.Min(Environment.ProcessorCount, chunks);
+            int parallelism = Math.Min(HostThreads.Limit, chunks);
             Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, m =>
             {
                 int from = m * chunk, to = Math.Min(length, from + chunk);

@@ -78,12 +78,12 @@ internal static unsafe class CpuPcrKernel
     {
         var round = new Round<T>(s, batch, width, blockSize, aCur, aNext, cOld, c, Limits<T>.SmallestNormal, Limits<T>.Cutoff);
         long work = (long)(length - s) * batch * blockSize * (length - 2 * s > 0 ? width + 1 : 1);
-        if (work < ParallelThreshold || Environment.ProcessorCount == 1)
+        if (work < ParallelThreshold || HostThreads.Limit == 1)
         {
             round.Rows(s, length);
             return;
         }
-        int parts = Math.Min(Environment.ProcessorCount, length - s);
+        int parts = Math.Min(HostThreads.Limit, length - s);
         Parallel.For(0, parts, p => round.Rows(s + (length - s) * p / parts, s + (length - s) * (p + 1) / parts));
     }
 

@@ -24,12 +24,16 @@ internal static class HostTeam
     /// <summary>How long an idle worker spins before it sleeps.</summary>
     public const int SpinMicroseconds = 200;
 
-    /// <summary>Threads a job may use: the cores, the caller included.</summary>
+    /// <summary>Worker threads plus the caller: the cores (at most 64).</summary>
     public static int Size { get; } = Math.Clamp(Environment.ProcessorCount, 1, 64);
+
+    /// <summary>The parts a job is split into now: <see cref="HostThreads.Limit"/>, at most <see cref="Size"/>.</summary>
+    public static int Parts => Math.Min(Size, HostThreads.Limit);
 
     private static readonly object Gate = new();
     private static readonly object Sleep = new();
     private static Action<int, int>? current;
+    private static int currentParts;
     private static int generation;
     private static int pending;
     private static int sleeping;
@@ -37,14 +41,15 @@ internal static class HostTeam
     private static bool started;
 
     /// <summary>
-    /// Runs <paramref name="job"/>'s parts 0..<see cref="Size"/>-1, part 0 on the calling thread, and returns when all
-    /// have finished; the first exception of any part is rethrown here.
+    /// Runs <paramref name="job"/>'s parts 0..<see cref="Parts"/>-1, part 0 on the calling thread, and returns when all
+    /// have finished; the first exception of any part is rethrown here. Workers beyond <see cref="Parts"/> stay idle.
     /// </summary>
     public static void Run<TJob>(TJob job) where TJob : ITeamJob
     {
-        if (Size == 1 || !Monitor.TryEnter(Gate))
+        int parts = Parts;
+        if (parts == 1 || !Monitor.TryEnter(Gate))
         {
-            for (int p = 0; p < Size; p++) job.Run(p, Size);
+            for (int p = 0; p < parts; p++) job.Run(p, parts);
             return;
         }
         try
@@ -52,6 +57,7 @@ internal static class HostTeam
             EnsureStarted();
             Slot<TJob>.Job = job;
             current = Slot<TJob>.Runner;
+            currentParts = parts;
             failure = null;
             Volatile.Write(ref pending, Size - 1);
             Interlocked.Increment(ref generation);
@@ -61,7 +67,7 @@ internal static class HostTeam
             }
             try
             {
-                job.Run(0, Size);
+                job.Run(0, parts);
             }
             finally
             {
@@ -114,7 +120,7 @@ internal static class HostTeam
             seen = Volatile.Read(ref generation);
             try
             {
-                current!(index, Size);
+                if (index < currentParts) current!(index, currentParts);
             }
             catch (Exception e)
             {

@@ -155,7 +155,7 @@ internal static unsafe class TiledPcrKernel
     {
         long rows = (long)length * batch, back = (long)s * batch;
         long work = (rows - back) * width * width * (rows > 2 * back ? width + 1 : 1);
-        bool parallel = work >= ParallelThreshold && HostTeam.Size > 1;
+        bool parallel = work >= ParallelThreshold && HostTeam.Parts > 1;
         switch (width)
         {
             case 4: Run(new Round<T, BlockWidth4>(default, a, aNext, c, cNext, rows, back), parallel); break;

@@ -1,0 +1,72 @@
+using DeepPcr.Newton;
+
+namespace DeepPcr.Gpu.Engine;
+
+/// <summary>
+/// The GPU engine as a backend of the one Newton loop (<see cref="NewtonLoop"/>): exact Newton with plain steps on a
+/// workspace, from the iterate in <see cref="ChainWorkspace.States"/>. An evaluation is a fused iteration
+/// (<see cref="FusedIteration"/>): it evaluates the layers at z and also linearises, solves for the next iterate and
+/// measures z against the stopping rule in the same launches and the same readback. So <see cref="Start"/> and
+/// <see cref="EvaluateTrial"/> run it, <see cref="Linearize"/> returns the measure already read, and
+/// <see cref="ProposeNext"/> swaps the ping-pong buffers. The states the loop accepts stay in States.
+/// </summary>
+internal sealed class DeviceNewtonBackend(ChainWorkspace ws, EngineOptions options) : INewtonBackend
+{
+    private IterationMeasure last;
+
+    /// <inheritdoc />
+    public int Batch => ws.Dims.Batch;
+
+    /// <inheritdoc />
+    public int PcrRounds => last.Rounds;
+
+    /// <summary>Iterations recomputed in the DEER form because the correction form was not finite.</summary>
+    public int DeerSteps { get; private set; }
+
+    /// <summary>The stopping ratio of the last iterate evaluated.</summary>
+    public double LastRatio => last.Ratio;
+
+    /// <inheritdoc />
+    public Evaluation Start() => EvaluateTrial();
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">A rule other than the one the fused iteration measured with.</exception>
+    /// <exception cref="NotSupportedException">A carried error: the device engine solves the whole chain in one window.</exception>
+    public StopMeasure Linearize(StoppingRule rule, IReadOnlyList<double>? carried)
+    {
+        if (rule != options.Rule) throw new ArgumentException("The device engine measured its iterate with the rule of its EngineOptions.", nameof(rule));
+        if (carried is not null) throw new NotSupportedException("The device engine solves the whole chain in one window; it carries no error in.");
+        // max |update| over all values bounds every sample's last-state update: the error a next window would carry.
+        return new StopMeasure(last.Ratio, last.Update, Enumerable.Repeat(last.Update, Batch).ToArray());
+    }
+
+    /// <inheritdoc />
+    public void ProposeNext() => ws.SwapStates();
+
+    /// <inheritdoc />
+    public void ProposeDamped(IReadOnlyList<double> lambda, double cutBound) =>
+        throw new NotSupportedException("The device engine runs plain Newton steps.");
+
+    /// <inheritdoc />
+    public IReadOnlyList<double> ProposeClipped(IReadOnlyList<double> radius, double cutBound) =>
+        throw new NotSupportedException("The device engine runs plain Newton steps.");
+
+    /// <inheritdoc />
+    public Evaluation EvaluateTrial()
+    {
+        last = FusedIteration.Correction(ws, options);
+        if (!last.Finite)
+        {
+            last = FusedIteration.Deer(ws, options);
+            DeerSteps++;
+        }
+        return new Evaluation(last.Residual, null);
+    }
+
+    /// <inheritdoc />
+    public Evaluation Accept(IReadOnlyList<bool> take)
+    {
+        if (!take.All(t => t)) throw new NotSupportedException("The device engine's plain steps are taken by every sample.");
+        return new Evaluation(last.Residual, null);
+    }
+}

@@ -1,0 +1,101 @@
+using DeepPcr.Autograd;
+using DeepPcr.Chains;
+using DeepPcr.Models.Mlp;
+using DeepPcr.Solvers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Models.Modules;
+
+/// <summary>
+/// Turns a user's own TorchSharp layers into a <see cref="ChainModule"/>. Square w x w <c>Linear</c> layers, each
+/// followed by at most one elementwise activation module (Tanh, ReLU, Sigmoid, exact GELU, Identity; none means identity),
+/// all with the same activation, are recognised and run as an <see cref="MlpChain"/> on the host engine, with the
+/// gradients landing in the layers' own parameters (<see cref="LinearLayersStep"/>). Anything else runs through
+/// <see cref="ModuleListStep"/>, each top-level module a step, with autograd Jacobians.
+/// </summary>
+public static class ModuleChains
+{
+    /// <summary>The chain of a <c>Sequential</c> (nested Sequentials are flattened for recognition).</summary>
+    /// <param name="sequential">The layers.</param>
+    /// <param name="solver">The forward method; null for <see cref="AutoSolver"/>, which picks the fused sequential pass or
+    /// DeepPCR by its cost model (and, for recognised layers, the backward solve that ran faster).</param>
+    public static ChainModule From(TorchSharp.Modules.Sequential sequential, IChainSolver? solver = null) =>
+        From(sequential?.children() ?? throw new ArgumentNullException(nameof(sequential)), solver);
+
+    /// <summary>The chain of a list of modules (a <c>ModuleList</c>'s items, or blocks), each mapping (B, w) to (B, w).</summary>
+    /// <param name="modules">The steps.</param>
+    /// <param name="solver">As for the <c>Sequential</c> overload.</param>
+    /// <param name="width">w, needed only when no module is a <c>Linear</c> to read it from.</param>
+    /// <exception cref="ArgumentException">No module, or a module that does not map tensors to tensors.</exception>
+    public static ChainModule From(IEnumerable<nn.Module> modules, IChainSolver? solver = null, int? width = null)
+    {
+        ArgumentNullException.ThrowIfNull(modules);
+        var list = modules.ToList();
+        if (list.Count == 0) throw new ArgumentException("At least one module is needed.", nameof(modules));
+        if (Recognise(list) is { } layers) return new ChainModule(layers, solver ?? AutoSolver.Instance, modules: list);
+        return new ChainModule(AsModuleList(list, width), solver ?? AutoSolver.Instance);
+    }
+
+    /// <summary>The recognised layers as one step, or null when the modules are not Linear + activation layers of one kind.</summary>
+    public static LinearLayersStep? Recognise(IReadOnlyList<nn.Module> modules)
+    {
+        var flat = Flatten(modules).ToList();
+        var layers = new List<TorchSharp.Modules.Linear>();
+        var activations = new List<Activation>();
+        for (int i = 0; i < flat.Count;)
+        {
+            if (flat[i] is not TorchSharp.Modules.Linear linear || linear.weight is not { } w || w.dim() != 2 || w.shape[0] != w.shape[1]) return null;
+            layers.Add(linear);
+            i++;
+            var activation = Activation.Identity;
+            if (i < flat.Count && ActivationOf(flat[i]) is { } a)
+            {
+                activation = a;
+                i++;
+            }
+            activations.Add(activation);
+        }
+        if (layers.Count == 0 || activations.Distinct().Count() != 1) return null;
+        try
+        {
+            return new LinearLayersStep(layers, activations[0]);
+        }
+        catch (ArgumentException)
+        {
+            return null; // layers of different widths, dtypes or devices, or non-finite weights: not one MLP chain
+        }
+    }
+
+    /// <summary>The activation a module computes, or null when it is not one of the recognised elementwise modules.</summary>
+    public static Activation? ActivationOf(nn.Module module) => module switch
+    {
+        TorchSharp.Modules.Tanh => Activation.Tanh,
+        TorchSharp.Modules.ReLU => Activation.Relu,
+        TorchSharp.Modules.Sigmoid => Activation.Sigmoid,
+        TorchSharp.Modules.Identity => Activation.Identity,
+        TorchSharp.Modules.GELU gelu when IsExact(gelu) => Activation.Gelu,
+        _ => null,
+    };
+
+    /// <summary>True unless the GELU module uses the tanh approximation (the chain's GELU is the exact erf form).</summary>
+    private static bool IsExact(TorchSharp.Modules.GELU gelu)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var x = torch.tensor(new[] { -1.5, 0.3, 2.0 });
+        return (gelu.call(x) - torch.nn.functional.gelu(x)).abs().max().ToDouble() < 1e-12;
+    }
+
+    private static IEnumerable<nn.Module> Flatten(IEnumerable<nn.Module> modules) =>
+        modules.SelectMany(m => m is TorchSharp.Modules.Sequential s ? Flatten(s.children()) : new[] { m });
+
+    private static ModuleListStep AsModuleList(IReadOnlyList<nn.Module> modules, int? width)
+    {
+        var steps = modules.Select((m, k) => m as nn.Module<Tensor, Tensor>
+            ?? throw new ArgumentException($"Module {k} ({m.GetType().Name}) does not map a tensor to a tensor.", nameof(modules))).ToList();
+        int w = width ?? Flatten(modules).OfType<TorchSharp.Modules.Linear>().Select(l => (int?)l.in_features).FirstOrDefault()
+            ?? throw new ArgumentException("No Linear layer to read the width from: pass width.", nameof(width));
+        return new ModuleListStep(steps, w);
+    }
+}
