@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DeepPcr.Chains;
 using DeepPcr.Models.Mlp;
 using DeepPcr.Solvers;
@@ -9,74 +8,80 @@ using static TorchSharp.torch;
 namespace DeepPcr.Tests;
 
 /// <summary>
-/// Auto against the two situations it must tell apart: a host MLP, whose fused sequential loop beats any Newton
-/// iteration on a CPU (Auto must take the loop), and a step whose every call carries a large fixed cost, as a
-/// framework call per layer does (Auto must take DeepPCR). Either way it names what ran and equals sequential.
+/// Auto's decisions with an injected cost model (no wall-clock timing in the assertions): it takes the fused sequential
+/// loop when that is predicted cheaper, DeepPCR when Newton is, hands over to the sequential pass at the break-even
+/// iteration, names what ran and equals the sequential pass. The calibrated model is checked for sane, finite costs.
 /// </summary>
 public class AutoSolverTests
 {
-    /// <summary>A step that spins for a fixed time on every call, whatever the number of steps evaluated.</summary>
-    private sealed class FixedCostStep(IChainStep inner, double microseconds) : IChainStep
+    /// <summary>Fixed predicted costs, whatever the step.</summary>
+    private sealed class FixedCosts(double sequentialMs, double evaluationMs, double pcrMs) : IAutoCostModel
     {
-        public int Length => inner.Length;
-        public int Width => inner.Width;
-        public JacobianStructure JacobianStructure => inner.JacobianStructure;
-        public Tensor Evaluate(int first, Tensor inputs) { Spin(); return inner.Evaluate(first, inputs); }
-        public Tensor? Jacobian(int first, Tensor inputs) { Spin(); return inner.Jacobian(first, inputs); }
-        private void Spin()
-        {
-            var watch = Stopwatch.StartNew();
-            while (watch.Elapsed.TotalMicroseconds < microseconds) { }
-        }
+        public AutoCosts Measure(IChainStep step, Tensor input) => new(sequentialMs, sequentialMs / step.Length, evaluationMs, pcrMs);
     }
 
     [Fact]
-    public void AutoTakesTheFusedSequentialLoopForAHostMlp()
+    public void AutoTakesTheFusedSequentialLoopWhenItIsPredictedCheaper()
     {
         using var scope = torch.NewDisposeScope();
         var chain = MlpChain.Random(256, 8, 1.0, Activation.Tanh, ScalarType.Float64, seed: 1);
         var input = torch.randn(new long[] { 4, 8 }, dtype: ScalarType.Float64, generator: new Generator(1));
-        var decision = AutoSolver.Instance.Decide(chain, input);
+        var auto = new AutoSolver(new FixedCosts(sequentialMs: 1, evaluationMs: 0.5, pcrMs: 0.5));
+        var decision = auto.Decide(chain, input);
         Assert.Equal("sequential", decision.Method);
-        Assert.True(decision.DeepPcrMs > decision.SequentialMs);
-        var result = AutoSolver.Instance.Solve(chain, input);
+        Assert.Equal(6 * 0.5 + 5 * 0.5, decision.DeepPcrMs, 12);
+        var result = auto.Solve(chain, input);
         Assert.Equal("sequential", result.MethodName);
+        Assert.Equal(ChainEngine.Host, result.Engine);
         Assert.Equal("none", result.FallbackName);
         Assert.InRange(Recurrences.MaxAbsDiff(result.States, SequentialPass.Run(chain, input)), 0.0, 0.0);
     }
 
     [Fact]
-    public void AutoTakesDeepPcrWhenEveryCallCostsAFixedOverhead()
+    public void AutoTakesDeepPcrWhenNewtonIsPredictedCheaper()
     {
         using var scope = torch.NewDisposeScope();
-        var inner = TanhLayerStep.Random(200, 3, 0.9, ScalarType.Float64, seed: 2);
-        var step = new FixedCostStep(inner, 300);
+        var step = TanhLayerStep.Random(200, 3, 0.9, ScalarType.Float64, seed: 2);
         var input = torch.randn(new long[] { 2, 3 }, dtype: ScalarType.Float64, generator: new Generator(2));
-        var decision = AutoSolver.Instance.Decide(step, input);
-        Assert.Equal("deeppcr", decision.Method);
-        var result = AutoSolver.Instance.Solve(step, input);
+        var auto = new AutoSolver(new FixedCosts(sequentialMs: 100, evaluationMs: 1, pcrMs: 1));
+        Assert.Equal("deeppcr", auto.Decide(step, input).Method);
+        var result = auto.Solve(step, input);
         Assert.Equal("deeppcr", result.MethodName);
         Assert.Equal(Termination.Converged, result.Termination);
         Assert.Equal("none", result.FallbackName);
-        Assert.InRange(Recurrences.MaxAbsDiff(result.States, SequentialPass.Run(inner, input)), 0.0, 1e-8);
+        Assert.InRange(Recurrences.MaxAbsDiff(result.States, SequentialPass.Run(step, input)), 0.0, 1e-8);
     }
 
     [Fact]
     public void AutoHandsOverToTheSequentialPassAtTheBreakEvenIteration()
     {
         using var scope = torch.NewDisposeScope();
-        // Gain 3: Newton needs about half of L iterations here, far more than the 5 the options allow (the budget is
-        // the smaller of the options' limit and the break-even count, so the hand-over does not hang on timings).
-        var inner = TanhLayerStep.Random(256, 4, 3.0, ScalarType.Float64, seed: 3);
-        var step = new FixedCostStep(inner, 300);
+        // Gain 3: Newton needs about half of L iterations here. The break-even budget is floor((100 - 1) / (1 + 1)) = 49
+        // iterations; the options allow 5, so the hand-over comes after 5.
+        var step = TanhLayerStep.Random(256, 4, 3.0, ScalarType.Float64, seed: 3);
         var input = torch.randn(new long[] { 1, 4 }, dtype: ScalarType.Float64, generator: new Generator(3));
-        Assert.Equal("deeppcr", AutoSolver.Instance.Decide(step, input).Method);
-        var result = AutoSolver.Instance.Solve(step, input, new SolverOptions(MaxIterations: 5));
+        var auto = new AutoSolver(new FixedCosts(sequentialMs: 100, evaluationMs: 1, pcrMs: 1));
+        Assert.Equal("deeppcr", auto.Decide(step, input).Method);
+        var result = auto.Solve(step, input, new SolverOptions(MaxIterations: 5));
         Assert.Equal("sequential", result.MethodName);
         Assert.Equal(Termination.FellBack, result.Termination);
         Assert.Equal("sequential", result.FallbackName);
         Assert.StartsWith("auto:", result.FallbackReason);
-        Assert.InRange(Recurrences.MaxAbsDiff(result.States, SequentialPass.Run(inner, input)), 0.0, 0.0);
+        Assert.Equal(5, result.Iterations);
+        Assert.InRange(Recurrences.MaxAbsDiff(result.States, SequentialPass.Run(step, input)), 0.0, 0.0);
+    }
+
+    [Fact]
+    public void TheCalibratedModelGivesFiniteCosts()
+    {
+        using var scope = torch.NewDisposeScope();
+        var chain = MlpChain.Random(64, 4, 0.9, Activation.Tanh, ScalarType.Float32, seed: 1);
+        var input = torch.randn(new long[] { 2, 4 }, generator: new Generator(1));
+        var costs = MeasuredCostModel.Instance.Measure(chain, input);
+        foreach (double ms in new[] { costs.SequentialMs, costs.StepMs, costs.EvaluationMs, costs.PcrMs })
+        {
+            Assert.True(double.IsFinite(ms) && ms > 0, $"cost {ms} ms");
+        }
     }
 
     [Fact]

@@ -25,11 +25,11 @@ public class TiledPcrKernelTests
         return data;
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Sizes))]
     public void SolveEqualsForwardSubstitutionInFloat64(int length, int width, int batch) => CheckSolve(length, width, batch, ScalarType.Float64);
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(1000, 8, 1)]
     [InlineData(1000, 8, 16)]
     [InlineData(37, 3, 5)]
@@ -39,7 +39,7 @@ public class TiledPcrKernelTests
     [InlineData(50, 33, 3)]
     public void SolveEqualsForwardSubstitutionInFloat32(int length, int width, int batch) => CheckSolve(length, width, batch, ScalarType.Float32);
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(8, 1, ScalarType.Float32)]
     [InlineData(8, 4, ScalarType.Float32)]
     [InlineData(8, 16, ScalarType.Float32)]
@@ -47,7 +47,7 @@ public class TiledPcrKernelTests
     [InlineData(8, 8, ScalarType.Float64)]
     public void OneRoundEqualsTheTorchRound(int width, int batch, ScalarType dtype)
     {
-        if (!TiledPcrKernel.IsSupported) return;
+        Skip.IfNot(TiledPcrKernel.IsSupported, "the tiled kernel needs AVX-512, which this CPU lacks");
         using var scope = torch.NewDisposeScope();
         const int length = 300;
         var recurrence = Recurrences.Random(JacobianStructure.Dense, length, batch, width, dtype, seed: width * 31 + batch);
@@ -74,14 +74,14 @@ public class TiledPcrKernelTests
     /// the kernels flush tiny values to zero, and a flush that zeroed NaN too would hide a broken chain from the
     /// safeguards (a JIT that inverts the flush's comparison without its NaN rule does exactly that).
     /// </summary>
-    [Theory]
+    [SkippableTheory]
     [InlineData(1, ScalarType.Float32)]
     [InlineData(16, ScalarType.Float32)]
     [InlineData(1, ScalarType.Float64)]
     [InlineData(8, ScalarType.Float64)]
     public void NaNInABlockReachesEveryLaterState(int batch, ScalarType dtype)
     {
-        if (!TiledPcrKernel.IsSupported) return;
+        Skip.IfNot(TiledPcrKernel.IsSupported, "the tiled kernel needs AVX-512, which this CPU lacks");
         using var scope = torch.NewDisposeScope();
         const int length = 64, width = 8, poisoned = 5;
         var recurrence = Recurrences.Random(JacobianStructure.Dense, length, batch, width, dtype, seed: 3);
@@ -96,7 +96,7 @@ public class TiledPcrKernelTests
 
     private static void CheckSolve(int length, int width, int batch, ScalarType dtype)
     {
-        if (!TiledPcrKernel.IsSupported) return;
+        Skip.IfNot(TiledPcrKernel.IsSupported, "the tiled kernel needs AVX-512, which this CPU lacks");
         using var scope = torch.NewDisposeScope();
         var recurrence = Recurrences.Random(JacobianStructure.Dense, length, batch, width, dtype, seed: length + 7 * width + 101 * batch);
         Recurrences.AssertSolvesLikeForwardSubstitution(recurrence, r => dtype == ScalarType.Float32 ? Solve<float>(r) : Solve<double>(r));

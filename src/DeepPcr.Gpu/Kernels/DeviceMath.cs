@@ -5,8 +5,9 @@ namespace DeepPcr.Gpu.Kernels;
 /// <summary>Scalar helpers shared by the kernels (inlined by ILGPU).</summary>
 internal static class DeviceMath
 {
-    /// <summary>Entries of composed PCR blocks below this are set to zero (as CpuPcrKernel does in float32).</summary>
-    public const float BlockCutoff = 1e-18f;
+    /// <summary>Entries of composed PCR blocks below this are set to zero, as CpuPcrKernel does: the smallest normal
+    /// float32 (a larger cutoff zeroed tiny terms that matter, such as a deep chain's input gradient).</summary>
+    public const float BlockCutoff = 1.17549435e-38f;
 
     /// <summary>The smallest normal float32: sums below it are flushed to zero (as CpuPcrKernel does).</summary>
     public const float SmallestNormal = 1.17549435e-38f;

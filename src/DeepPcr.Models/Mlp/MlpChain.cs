@@ -284,13 +284,24 @@ public sealed class MlpChain : IHostDifferentiableChainStep
                         }
                         T delta = slope * gs[r * width + i];
                         gb[l * width + i] += delta;
-                        T* row = gw + ((long)l * width + i) * width;
-                        for (int j = 0; j < width; j++) row[j] += delta * zr[j];
+                        AddScaled(gw + ((long)l * width + i) * width, delta, zr, width);
                     }
                 }
             }
         }
         return new[] { gradW, gradB };
+    }
+
+    /// <summary>row += delta * z over w entries, in SIMD vectors where they fit.</summary>
+    private static unsafe void AddScaled<T>(T* row, T delta, T* z, int width) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j = 0;
+        if (Vector.IsHardwareAccelerated && width >= Vector<T>.Count)
+        {
+            var d = new Vector<T>(delta);
+            for (; j + Vector<T>.Count <= width; j += Vector<T>.Count) Vector.Store(Vector.Load(row + j) + d * Vector.Load(z + j), row + j);
+        }
+        for (; j < width; j++) row[j] += delta * z[j];
     }
 
     private static unsafe T PreActivationOf<T>(T* weights, T* biases, int layer, int i, T* z, int width) where T : unmanaged, IFloatingPointIeee754<T> =>

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using DeepPcr.Chains;
 using DeepPcr.Engines;
-using DeepPcr.Linear;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,10 +8,8 @@ namespace DeepPcr.Solvers;
 /// <summary>
 /// Picks the method expected to be fastest for this step, input and machine, runs it, and names it in the result
 /// (never "auto"): the sequential pass (the fused host loop when the step has host kernels) or DeepPCR.
-/// The cost model is calibrated on the step itself, once per step and (batch, dtype, device): it times sequential
-/// passes over 1 and up to 9 steps (a fixed cost plus a cost per step, what the sequential pass repeats L times)
-/// and batched evaluations with Jacobians of 16 and 64 steps (extrapolated to L: what every Newton iteration costs
-/// besides its PCR solve); PCR's cost comes from its flop count at a rate measured once per process. DeepPCR is predicted to need
+/// The cost model (<see cref="IAutoCostModel"/>; by default <see cref="MeasuredCostModel"/>, calibrated on the step
+/// itself) is asked once per step and (batch, dtype, device). DeepPCR is predicted to need
 /// <see cref="ExpectedIterations"/> iterations, and it is run with an iteration budget at the break-even point:
 /// if it has not converged by then, the sequential pass takes over (reported as a fallback), so Auto never costs
 /// much more than the better of the two and is never wrong.
@@ -23,12 +19,15 @@ public sealed class AutoSolver : IChainSolver
     /// <summary>The Newton iterations the cost model expects of DeepPCR (typical of contractive chains).</summary>
     public const int ExpectedIterations = 5;
 
-    private static double? pcrNanosecondsPerFlop;
-
     /// <summary>Decisions per step and (batch, dtype, device): a training loop calibrates once.</summary>
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IChainStep, Dictionary<(long, ScalarType, string), AutoDecision>> decisions = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IChainStep, Dictionary<(long, ScalarType, string), AutoDecision>> decisions = new();
 
-    /// <summary>The shared instance.</summary>
+    private readonly IAutoCostModel costModel;
+
+    /// <summary>Auto with the given cost model; null for the model calibrated on the step (<see cref="MeasuredCostModel"/>).</summary>
+    public AutoSolver(IAutoCostModel? costModel = null) => this.costModel = costModel ?? MeasuredCostModel.Instance;
+
+    /// <summary>The shared instance, with the calibrated cost model.</summary>
     public static AutoSolver Instance { get; } = new();
 
     /// <inheritdoc />
@@ -46,32 +45,19 @@ public sealed class AutoSolver : IChainSolver
         {
             if (known.TryGetValue(key, out var cached)) return cached;
         }
-        var decision = Calibrate(step, input);
+        var decision = Decide(costModel.Measure(step, input), step.Length);
         lock (known) known[key] = decision;
         return decision;
     }
 
-    private static AutoDecision Calibrate(IChainStep step, Tensor input)
+    /// <summary>The decision for predicted costs: DeepPCR when (k + 1) evaluations and k PCR solves (k = <see cref="ExpectedIterations"/>) beat the sequential pass.</summary>
+    public static AutoDecision Decide(AutoCosts costs, int length)
     {
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        int length = step.Length, batch = (int)input.shape[0], width = step.Width;
-        // The sequential pass: a fixed cost plus one per step, from passes over 1 and k steps.
-        int k = Math.Min(length, 9);
-        double one = TimeMs(() => SequentialPass.RunFrom(step, 0, 1, input), repeats: 2);
-        double many = k == 1 ? one : TimeMs(() => SequentialPass.RunFrom(step, 0, k, input), repeats: 2);
-        double perStep = k == 1 ? one : Math.Max((many - one) / (k - 1), many / k / 4);
-        double sequential = Math.Max(0, one - perStep) + perStep * length;
-        if (length < 2) return new AutoDecision(SequentialSolver.Instance.Name, sequential, double.PositiveInfinity, perStep, double.NaN, double.NaN);
-        // One Newton iteration's evaluation and Jacobians: a fixed cost plus one per step, from 16 and 64 steps.
-        double evaluation = Extrapolate(length, n => EvaluationMs(step, input, n));
-        var structure = BlockStructure.For(step.JacobianStructure);
-        double flops = 0;
-        for (int s = 1; s < length; s *= 2) flops += PcrRound.Flops(structure, s, length, batch, width);
-        double pcr = flops * PcrNanosecondsPerFlop() / 1e6;
-        double deepPcr = (ExpectedIterations + 1) * evaluation + ExpectedIterations * pcr;
-        string choice = deepPcr < sequential ? ParallelChainSolver.DeepPcr.Name : SequentialSolver.Instance.Name;
-        return new AutoDecision(choice, sequential, deepPcr, perStep, evaluation, pcr);
+        ArgumentNullException.ThrowIfNull(costs);
+        if (length < 2) return new AutoDecision(SequentialSolver.Instance.Name, costs.SequentialMs, double.PositiveInfinity, costs.StepMs, costs.EvaluationMs, costs.PcrMs);
+        double deepPcr = (ExpectedIterations + 1) * costs.EvaluationMs + ExpectedIterations * costs.PcrMs;
+        string choice = deepPcr < costs.SequentialMs ? ParallelChainSolver.DeepPcr.Name : SequentialSolver.Instance.Name;
+        return new AutoDecision(choice, costs.SequentialMs, deepPcr, costs.StepMs, costs.EvaluationMs, costs.PcrMs);
     }
 
     /// <inheritdoc />
@@ -101,73 +87,6 @@ public sealed class AutoSolver : IChainSolver
         var states = SequentialPass.Run(step, input);
         return new ChainSolution(states, ChainMethod.Sequential, EngineSelection.ForSequential(step, input), run.Iterations, run.PcrRounds,
             run.ResidualNorms, run.ErrorEstimates, Termination.FellBack, Fallback.Sequential, reason).Adopt();
-    }
-
-    /// <summary>f(L) from a line through f(n1) and f(n2) with n1 = min(L, 16), n2 = min(L, 64).</summary>
-    private static double Extrapolate(int length, Func<int, double> cost)
-    {
-        int n2 = Math.Min(length, 64), n1 = Math.Min(length, 16);
-        double c2 = cost(n2);
-        if (n1 == n2) return c2 * length / n2;
-        double c1 = cost(n1);
-        double slope = Math.Max((c2 - c1) / (n2 - n1), c2 / n2 / 4);
-        return Math.Max(0, c2 - slope * n2) + slope * length;
-    }
-
-    /// <summary>Evaluation with Jacobians of n steps: the host engine's single pass where it applies, else the tensor path.</summary>
-    private static double EvaluationMs(IChainStep step, Tensor input, int n)
-    {
-        if (EngineSelection.HostApplies(step, input)) return HostEvaluationMs((IHostChainStep)step, input, n);
-        using var scope = torch.NewDisposeScope();
-        var inputs = input.unsqueeze(0).expand(n, -1, -1).contiguous();
-        return TimeMs(() =>
-        {
-            step.Evaluate(0, inputs);
-            AutogradJacobian.Of(step, 0, inputs);
-        }, repeats: 2);
-    }
-
-    private static double HostEvaluationMs(IHostChainStep step, Tensor input, int length) =>
-        input.dtype == ScalarType.Float32 ? HostEvaluationMs<float>(step, (int)input.shape[0], length) : HostEvaluationMs<double>(step, (int)input.shape[0], length);
-
-    /// <summary>One host evaluation with Jacobians of <paramref name="length"/> steps (zeros in, buffers made before timing).</summary>
-    private static double HostEvaluationMs<T>(IHostChainStep step, int batch, int length) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        int rows = length * batch, width = step.Width;
-        var inputs = new T[rows * width];
-        var outputs = new T[rows * width];
-        var jacobian = new T[width * width * rows];
-        return TimeMs(() => step.EvaluateOnHost<T>(0, batch, inputs, outputs, jacobian, rows), repeats: 2);
-    }
-
-    /// <summary>The host PCR kernel's time per flop, measured once per process on a 256-step, width-8 dense solve.</summary>
-    private static double PcrNanosecondsPerFlop()
-    {
-        if (pcrNanosecondsPerFlop is double known) return known;
-        using var scope = torch.NewDisposeScope();
-        var generator = new Generator(1);
-        var recurrence = new LinearRecurrence(BlockStructure.Dense,
-            torch.randn(new long[] { 256, 4, 8, 8 }, generator: generator) * 0.3,
-            torch.randn(new long[] { 256, 4, 8 }, generator: generator), torch.zeros(4, 8));
-        double ms = TimeMs(() => ParallelCyclicReduction.SolveOnHost(recurrence), repeats: 3);
-        double flops = 0;
-        for (int s = 1; s < 256; s *= 2) flops += PcrRound.Flops(BlockStructure.Dense, s, 256, 4, 8);
-        pcrNanosecondsPerFlop = ms * 1e6 / flops;
-        return pcrNanosecondsPerFlop.Value;
-    }
-
-    /// <summary>The fastest of a warm-up and <paramref name="repeats"/> timed runs, in milliseconds.</summary>
-    private static double TimeMs(Action action, int repeats)
-    {
-        double best = double.PositiveInfinity;
-        for (int i = 0; i <= repeats; i++)
-        {
-            using var scope = torch.NewDisposeScope();
-            var watch = Stopwatch.StartNew();
-            action();
-            if (i > 0 || repeats == 0) best = Math.Min(best, watch.Elapsed.TotalMilliseconds);
-        }
-        return best;
     }
 }
 
