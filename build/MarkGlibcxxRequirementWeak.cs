@@ -1,4 +1,5 @@
-// Compiled by MSBuild's RoslynCodeTaskFactory (see Directory.Build.targets). No external tools.
+// Compiled by MSBuild's RoslynCodeTaskFactory (see build/DeepPcr.targets, which the DeepPcr package carries as
+// buildTransitive/DeepPcr.targets beside this file). No external tools.
 using System;
 using System.IO;
 using System.Text;
@@ -17,10 +18,13 @@ public class MarkGlibcxxRequirementWeak : Task
     [Required] public ITaskItem[] Files { get; set; }
     [Required] public string Version { get; set; }
 
+    /// <summary>Patch even where this machine's libstdc++ has the version (files that run elsewhere: a tool package).</summary>
+    public bool Always { get; set; }
+
     public override bool Execute()
     {
         string system = FindSystemLibStdCxx();
-        if (system != null && Contains(File.ReadAllBytes(system), Encoding.ASCII.GetBytes(Version + "\0")))
+        if (!Always && system != null && Contains(File.ReadAllBytes(system), Encoding.ASCII.GetBytes(Version + "\0")))
         {
             Log.LogMessage(MessageImportance.Low, "{0} provides {1}: nothing to patch.", system, Version);
             return true;

@@ -13,7 +13,7 @@ public static class Program
         OpenMpPolicy.PreferPassive();
         var verbose = CliSession.VerboseOption();
         var maxMemory = CliSession.MaxMemoryOption();
-        var root = new RootCommand($"DeepPcr: parallelise the sequential parts of neural networks (DeepPCR, NeurIPS 2023). {ExitCodes.Summary}");
+        var root = ToolRootCommand.Create($"DeepPcr: parallelise the sequential parts of neural networks (DeepPCR, NeurIPS 2023). {ExitCodes.Summary}");
         root.Options.Add(verbose);
         root.Options.Add(maxMemory);
         root.Subcommands.Add(DemoCommand.Create(args));
