@@ -58,7 +58,7 @@ public sealed class PcrKernelTests(CpuDeviceFixture fixture)
         }
     }
 
-    /// <summary>Composed entries below 1e-18 are flushed to zero, like CpuPcrKernel: a chain of 1e-10 scalars gives exact zeros beyond two steps.</summary>
+    /// <summary>Composed entries and sums below the smallest normal float32 are flushed to zero, like CpuPcrKernel: a chain of 1e-20 scalars gives exact zeros beyond two steps.</summary>
     [Fact]
     public void TinyProductsAreFlushed()
     {
@@ -66,14 +66,15 @@ public sealed class PcrKernelTests(CpuDeviceFixture fixture)
         var (ws, _, _, _) = Random(layers, 1, 1, seed: 5);
         using (ws)
         {
-            var a = Enumerable.Repeat(1e-10f, layers).ToArray();
+            // Products of two such blocks (1e-40) fall below the smallest normal float32 and are flushed to zero.
+            var a = Enumerable.Repeat(1e-20f, layers).ToArray();
             var c = new float[layers];
             c[0] = 1f;
             ws.Write(ws.BlocksA.View, a);
             ws.Write(ws.RhsA.View, c);
             var solution = ws.Read(DevicePcr.Solve(ws, null, EngineOptions.Default));
             Assert.Equal(1.0, solution[0]);
-            Assert.Equal(1e-10, solution[1], 1e-16);
+            Assert.Equal(1e-20, solution[1], 1e-26);
             Assert.All(solution.Skip(2), v => Assert.Equal(0.0, v));
         }
     }
