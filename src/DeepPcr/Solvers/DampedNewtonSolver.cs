@@ -24,19 +24,13 @@ namespace DeepPcr.Solvers;
 /// iterations, and the cut keeps that (the rows before it include the exact prefix and the next row, whose new value
 /// f_{k+1}(z_k) is a current output, so within the bound): at most L iterations on any chain. A merit on the whole
 /// chain calls an expansive chain's intermediate iterates failures while their exact prefix advances, and
-/// Levenberg–Marquardt steps, which move every state to lower later residuals, do not advance it. Measured on tanh
-/// MLPs (L = 256, w = 4, B = 2, seeds 1 and 2): accepting Newton only when the merit grows at most 1e2 or 1e6
-/// times and damping otherwise reached the limit 2L = 512 unconverged at gains 1.5 and 3, in float32 and float64,
-/// where Newton needs 21–31 and 109–148 iterations; damping a non-finite trial instead of cutting it also reached
-/// the limit at gain 3 in float32. The runaway bound keeps accepted residuals an order below the growth alarm:
-/// at gain 3 (L = 256, w = 4, seeds 1-8, docs/results/solvers/damped.txt) this method converges in float32 on every
-/// seed, where DeepPCR's alarm fires and its windowed retry runs (1,175 iterations in all against 1,289), and in
-/// float64 it needs 1,068 against DeepPCR's 1,180 (more on 3 of the 8 seeds). In development runs bounds of 1e2 and
-/// 10 did worse on average, a bound at the alarm's level (1e4) let the alarm fire at the start on most
-/// seeds, and giving the rows past the cut their Picard values f_l(z_{l-1}) instead of keeping them helped in
-/// float32 but not in float64. With the safeguards off only overflow cuts.
-/// So on smooth bounded chains the method is Newton with overflow handling; the Levenberg–Marquardt steps serve
-/// steps whose evaluation overflows (forced on a contractive chain, they converge in 13 trials where Newton needs 4).</para>
+/// Levenberg–Marquardt steps, which move every state to lower later residuals, do not advance it: accepting Newton
+/// only when the merit grows little, and damping otherwise, left expansive chains unconverged at the iteration limit.
+/// The runaway bound keeps accepted residuals an order below the growth alarm; a bound at the alarm's level lets the
+/// alarm fire at the start. With the safeguards off only overflow cuts. So on smooth bounded chains the method is
+/// Newton with overflow handling, and the Levenberg–Marquardt steps serve steps whose evaluation overflows. What it
+/// costs and saves against DeepPCR, measured by `bash docs/results/solvers/damped.sh`, is in docs/algorithm.md
+/// (section "Damped Newton and trust region") and docs/results/solvers/damped.txt.</para>
 /// <para>Cost: each trial (accepted or not) counts as an iteration: one batched evaluation, plus the bidiagonal
 /// PCR for an undamped trial or the block-tridiagonal PCR (about 6 times its work, plus forming J^T J) for a damped
 /// one. Every accepted iterate also costs the exact Jacobians and one bidiagonal PCR for the Newton correction,
