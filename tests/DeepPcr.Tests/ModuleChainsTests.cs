@@ -101,6 +101,24 @@ public class ModuleChainsTests
         Assert.InRange(Recurrences.MaxAbsDiff(chain.call(input), layers.call(input)), 0.0, 1e-12);
     }
 
+    [Fact]
+    public void AGraphBuiltBeforeAnotherForwardPassStillGivesItsGradients()
+    {
+        using var scope = torch.NewDisposeScope();
+        var layers = Layers(9, 3, new[] { "tanh" }, true, seed: 10);
+        var input = torch.randn(new long[] { 2, 3 }, dtype: ScalarType.Float64, generator: new Generator(7));
+        var chain = ModuleChains.From(layers, ParallelChainSolver.DeepPcr);
+        var reference = Gradients(layers.call, layers.parameters(), input);
+        foreach (var p in layers.parameters()) p.grad?.zero_();
+        var x = input.clone().requires_grad_(true);
+        var first = chain.call(x);
+        chain.call(input);                    // a second forward pass re-stacks the parameters
+        first.square().sum().backward();
+        var value = new List<Tensor> { first.detach(), x.grad! };
+        value.AddRange(layers.parameters().Select(p => p.grad!));
+        Assert.InRange(PooledError(value, reference), 0.0, 1e-8);
+    }
+
     [Theory]
     [InlineData("mixed")]
     [InlineData("layernorm")]

@@ -56,8 +56,18 @@ public sealed class LinearLayersStep : IChainStepView, IParameterCopies
     /// <inheritdoc />
     public int Width => chain.Width;
 
-    /// <summary>Stacks the layers' current parameters again (in the caller's grad mode, so that gradients reach them).</summary>
-    public void Refresh() => chain = Stack();
+    /// <summary>
+    /// Stacks the layers' current parameters again (in the caller's grad mode, so that gradients reach them) and releases
+    /// the previous stack's handles: an autograd graph that still needs those tensors holds its own references, and a
+    /// backward pass reads the chain of the latest stack (the same values unless the parameters changed in between).
+    /// </summary>
+    public void Refresh()
+    {
+        var previous = chain;
+        chain = Stack();
+        previous.Weights.Dispose();
+        previous.Biases.Dispose();
+    }
 
     private MlpChain Stack()
     {
