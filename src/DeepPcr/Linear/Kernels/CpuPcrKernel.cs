@@ -114,6 +114,16 @@ internal static unsafe class CpuPcrKernel
                     for (int b = 0; b < batch; b++) ElementwiseOps.ScaleAdd(al[b], cPrev + b * width, cl + b * width, width, normal);
                     if (target != null) ElementwiseOps.Multiply(al, aPrev, target, batch, cutoff);
                 }
+                else if (block.Kind == Chains.JacobianStructure.Dense)
+                {
+                    // The dense kernels called directly, as before the structure was declared: the per-block switch
+                    // of HostBlock halved this round's rate in `deeppcr bench kernels`.
+                    for (int b = 0; b < batch; b++) DenseBlockOps.ApplyAdd(al + b * blockSize, cPrev + b * width, cl + b * width, width, normal);
+                    if (target != null)
+                    {
+                        for (int b = 0; b < batch; b++) DenseBlockOps.Compose(al + b * blockSize, aPrev + b * blockSize, target + b * blockSize, width, cutoff);
+                    }
+                }
                 else
                 {
                     for (int b = 0; b < batch; b++) block.ApplyAdd(al + b * blockSize, cPrev + b * width, cl + b * width, normal);
