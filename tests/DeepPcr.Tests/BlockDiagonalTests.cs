@@ -1,4 +1,5 @@
 using DeepPcr.Chains;
+using DeepPcr.Engines;
 using DeepPcr.Linear;
 using DeepPcr.Solvers;
 using DeepPcr.Tests.Support;
@@ -123,8 +124,8 @@ public class BlockDiagonalTests
         var input = torch.randn(new long[] { 2, w }, dtype: ScalarType.Float64, generator: g);
         var reference = SequentialPass.Run(step, input);
 
-        var autograd = AutogradJacobian.Compute(step, 0, ChainStatesShift(input, reference), BlockStructure.Of(step));
-        Assert.InRange(Recurrences.MaxAbsDiff(autograd, step.Jacobian(0, ChainStatesShift(input, reference))!), 0.0, 1e-12);
+        var autograd = AutogradJacobian.Compute(step, 0, ChainStates.Shift(input, reference), BlockStructure.Of(step));
+        Assert.InRange(Recurrences.MaxAbsDiff(autograd, step.Jacobian(0, ChainStates.Shift(input, reference))!), 0.0, 1e-12);
         foreach (var solver in new[] { ParallelChainSolver.DeepPcr, ParallelChainSolver.QuasiNewton(JacobianStructure.Diagonal) })
         {
             var result = solver.Solve(step, input);
@@ -140,7 +141,4 @@ public class BlockDiagonalTests
         var adjoint = Backward.AdjointSolver.Solve(step, input, reference, cotangent);
         Assert.InRange(Recurrences.MaxAbsDiff(adjoint.InputGradient, expected), 0.0, 1e-10 * Math.Max(1.0, Recurrences.MaxAbs(expected)));
     }
-
-    private static Tensor ChainStatesShift(Tensor start, Tensor states) =>
-        torch.cat(new[] { start.unsqueeze(0), states.narrow(0, 0, states.shape[0] - 1) }, 0);
 }

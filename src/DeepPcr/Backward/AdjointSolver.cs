@@ -76,10 +76,9 @@ public static class AdjointSolver
         }
         using var backend = new TorchAdjoint(step, input, states, cotangents);
         var run = AdjointPass.Run(backend, sequential);
-        var lambda = backend.Lambda;
-        return Adopt(new AdjointSolution(lambda, backend.InputGradient!, backend.ParameterGradients, run.PcrRounds, ChainEngine.Torch, run.Fallback, run.Finite, MethodOf(sequential))
+        return Adopt(new AdjointSolution(backend.Lambda, backend.InputGradient!, backend.ParameterGradients, run.PcrRounds, ChainEngine.Torch, run.Fallback, run.Finite, MethodOf(sequential))
         {
-            StepInputGradients = TorchAdjoint.OfStepInputs(step, ChainStates.Shift(input, states), lambda),
+            StepInputGradients = backend.StepInputGradients,
         });
     }
 
@@ -89,11 +88,12 @@ public static class AdjointSolver
         using var backend = new HostAdjoint<T>(step, input, states, cotangents);
         var run = AdjointPass.Run(backend, sequential);
         var lambda = backend.Lambda;
+        Tensor? inputs = backend.ParameterGradients is null || step is IDrivenChainStep ? ChainStates.Shift(input, states) : null;
         var parameters = backend.ParameterGradients
-            ?? (step is IDifferentiableChainStep d ? TorchAdjoint.OfParameters(d, ChainStates.Shift(input, states), lambda) : Array.Empty<Tensor>());
+            ?? (step is IDifferentiableChainStep d ? TorchAdjoint.OfParameters(d, inputs!, lambda) : Array.Empty<Tensor>());
         return new AdjointSolution(lambda, backend.InputGradient!, parameters, run.PcrRounds, ChainEngine.Host, run.Fallback, run.Finite, MethodOf(sequential))
         {
-            StepInputGradients = TorchAdjoint.OfStepInputs(step, ChainStates.Shift(input, states), lambda),
+            StepInputGradients = inputs is null ? null : TorchAdjoint.OfStepInputs(step, inputs, lambda),
         };
     }
 

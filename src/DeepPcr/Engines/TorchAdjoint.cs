@@ -25,6 +25,9 @@ internal sealed class TorchAdjoint(IChainStep step, Tensor input, Tensor states,
     /// <summary>One per parameter of the step, after <see cref="Gradients"/>.</summary>
     public IReadOnlyList<Tensor> ParameterGradients { get; private set; } = Array.Empty<Tensor>();
 
+    /// <summary>(L, B, I): dLoss/dx_k of a driven step after <see cref="Gradients"/>, else null.</summary>
+    public Tensor? StepInputGradients { get; private set; }
+
     /// <inheritdoc />
     public void Linearize()
     {
@@ -55,6 +58,7 @@ internal sealed class TorchAdjoint(IChainStep step, Tensor input, Tensor states,
     {
         InputGradient = structure.Apply(transposed!.narrow(0, 0, 1), lambda!.narrow(0, 0, 1)).squeeze(0);
         ParameterGradients = step is IDifferentiableChainStep d ? OfParameters(d, inputs!, lambda!) : Array.Empty<Tensor>();
+        StepInputGradients = OfStepInputs(step, inputs!, lambda!);
     }
 
     /// <summary>

@@ -70,7 +70,7 @@ internal static class ChainSolve
     {
         int length = step.Length, batch = (int)start.shape[0];
         var structure = plan.Linearization.StructureFor(step);
-        var rule = StoppingRule.For(start.dtype == ScalarType.Float32, options.AbsoluteTolerance, options.RelativeTolerance);
+        var rule = options.Rule(start.dtype);
         var run = new WindowedRun(window < length);
         IReadOnlyList<double>? carried = null;
         var from = start;

@@ -42,11 +42,14 @@ public sealed record SolverOptions(
         int c => Math.Min(c, rows),
     };
 
+    /// <summary>The stopping rule for states of the given dtype: these tolerances, or the core's defaults for it.</summary>
+    public Newton.StoppingRule Rule(ScalarType dtype) => Newton.StoppingRule.For(dtype == ScalarType.Float32, AbsoluteTolerance, RelativeTolerance);
+
     /// <summary>atol for the given dtype.</summary>
-    public double Atol(ScalarType dtype) => AbsoluteTolerance ?? (dtype == ScalarType.Float32 ? 1e-6 : 1e-12);
+    public double Atol(ScalarType dtype) => Rule(dtype).Atol;
 
     /// <summary>rtol for the given dtype.</summary>
-    public double Rtol(ScalarType dtype) => RelativeTolerance ?? (dtype == ScalarType.Float32 ? 1e-5 : 1e-10);
+    public double Rtol(ScalarType dtype) => Rule(dtype).Rtol;
 
     /// <summary>Throws <see cref="ArgumentException"/> on settings that cannot work.</summary>
     public void Validate()
