@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 using DeepPcr.Chains;
+using DeepPcr.Linear.Kernels;
 using DeepPcr.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -194,6 +195,11 @@ public sealed class MlpChain : IHostDifferentiableChainStep
             throw new ArgumentException($"start must hold (B, w) = ({batch}, {width}) values and states (n, B, w) values for n <= {Length - first}.");
         }
         CheckHost<T>();
+        if (batch >= BatchMajorFrom)
+        {
+            RunBatchMajor(first, batch, start, states, residualScale);
+            return;
+        }
         var activation = Activation;
         fixed (byte* pw = Weights.bytes, pb = Biases.bytes)
         fixed (T* z0 = start, zs = states)
@@ -214,6 +220,66 @@ public sealed class MlpChain : IHostDifferentiableChainStep
                 HostActivation.ApplyInPlace(activation, values);
                 if (residualScale is T h) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values, h, new ReadOnlySpan<T>(input, rowSize), values);
             }
+        }
+    }
+
+    /// <summary>The batch size from which the sequential pass runs batch-major (<see cref="RunBatchMajor{T}"/>).</summary>
+    private const int BatchMajorFrom = 8;
+
+    /// <summary>
+    /// The sequential pass with the batch in the vector lanes: the state is kept transposed, (w, B), so that with W
+    /// read row-major in place every pre-activation row is one linear combination of state rows,
+    /// pre[i, :] = b_i + sum_j W[i, j] z[j, :] (<see cref="FusedMlpKernels.Combine{T}"/> over B lanes), the activation
+    /// runs over the whole layer, and each new state is transposed once into the output.
+    /// </summary>
+    private unsafe void RunBatchMajor<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states, T? residualScale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Width, rowSize = batch * width, count = states.Length / rowSize;
+        var activation = Activation;
+        bool gelu = !HostActivation.TrySlopeFromValue(activation, T.Zero, out _);
+        var scratch = new T[2 * rowSize];
+        fixed (byte* pw = Weights.bytes, pb = Biases.bytes)
+        fixed (T* z0 = start, zs = states, pair = scratch)
+        {
+            T* weights = (T*)pw, biases = (T*)pb;
+            T* current = pair, next = pair + rowSize;
+            Transpose(z0, current, batch, width);
+            for (int k = 0; k < count; k++)
+            {
+                int layer = first + k;
+                for (int i = 0; i < width; i++) new Span<T>(next + (long)i * batch, batch).Fill(biases[layer * width + i]);
+                FusedMlpKernels.Combine(new Combination<T>
+                {
+                    Target = next, TargetStride = batch, Start = next, StartStride = batch, Rows = current, RowStride = batch,
+                    Coefficients = weights + (long)layer * width * width, CoefficientStride = 1, CoefficientRepeatStride = width,
+                    Count = width, Repeats = width,
+                }, batch);
+                var values = new Span<T>(next, rowSize);
+                if (gelu)
+                {
+                    for (int e = 0; e < rowSize; e++) values[e] = HostActivation.Value(activation, values[e]);
+                }
+                else
+                {
+                    HostActivation.ApplyInPlace(activation, values);
+                }
+                if (residualScale is T h) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values, h, new ReadOnlySpan<T>(current, rowSize), values);
+                Transpose(next, zs + (long)k * rowSize, width, batch);
+                T* swap = current;
+                current = next;
+                next = swap;
+            }
+        }
+    }
+
+    /// <summary>target (cols, rows) = source (rows, cols)^T, both row-major.</summary>
+    private static unsafe void Transpose<T>(T* source, T* target, int rows, int cols) where T : unmanaged
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            T* row = source + (long)r * cols;
+            for (int c = 0; c < cols; c++) target[(long)c * rows + r] = row[c];
         }
     }
 
@@ -288,6 +354,51 @@ public sealed class MlpChain : IHostDifferentiableChainStep
                     }
                 }
             }
+        }
+        return new[] { gradW, gradB };
+    }
+
+    /// <summary>True where the host kernels apply and the slope follows from the state (every activation but GELU).</summary>
+    public bool SupportsBackwardFromStates(ScalarType dtype) => SupportsHost(dtype) && HostActivation.TrySlopeFromValue(Activation, 0.0, out _);
+
+    /// <summary>
+    /// The fused loop's backward pass (<see cref="FusedMlpBackward{T}"/>) over the sequential pass's states and the
+    /// parameters in place: delta = act'(z_{l+1}) lambda, dW = sum_b delta z^T, db = sum_b delta, lambda = W^T delta, no
+    /// Jacobian built; the batch split over the host team where the fused loop would split it.
+    /// </summary>
+    /// <param name="batch">B.</param>
+    /// <param name="start">(B, w): z_0.</param>
+    /// <param name="states">(L, B, w): z_1..z_L of the sequential pass.</param>
+    /// <param name="cotangents">(B, w) on z_L, or (L, B, w) on every state.</param>
+    /// <param name="lambdas">(L, B, w), written.</param>
+    /// <param name="inputGradient">(B, w), written.</param>
+    /// <returns>[weights (L, w, w), biases (L, w)].</returns>
+    public unsafe IReadOnlyList<Tensor> BackwardFromStatesOnHost<T>(int batch, ReadOnlySpan<T> start, ReadOnlySpan<T> states, ReadOnlySpan<T> cotangents, Span<T> lambdas, Span<T> inputGradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Width, length = Length;
+        long rowSize = (long)batch * width;
+        if (!SupportsBackwardFromStates(Weights.dtype)) throw new NotSupportedException($"The slope of {Activation.Name()} does not follow from its value; use the Jacobian pass.");
+        if (start.Length != rowSize || states.Length != length * rowSize || (cotangents.Length != rowSize && cotangents.Length != length * rowSize)
+            || lambdas.Length != length * rowSize || inputGradient.Length != rowSize)
+        {
+            throw new ArgumentException($"start must hold (B, w), states (L, B, w), cotangents (B, w) or (L, B, w), lambdas (L, B, w) and inputGradient (B, w) values for (L, B, w) = ({length}, {batch}, {width}).");
+        }
+        CheckHost<T>();
+        var gradW = torch.empty(new long[] { length, width, width }, dtype: Weights.dtype);
+        var gradB = torch.empty(new long[] { length, width }, dtype: Weights.dtype);
+        int parts = FusedMlpLoop<T>.ThreadsFor(length, width, batch) == 1 ? 1 : HostTeam.Parts;
+        var delta = new T[rowSize];
+        var partials = new T[(parts - 1) * (long)length * (width + 1) * width];
+        fixed (byte* pw = gradW.bytes, pb = gradB.bytes, pWeights = Weights.bytes)
+        fixed (T* z0 = start, zs = states, gs = cotangents, ls = lambdas, gx = inputGradient, d = delta, p = partials)
+        {
+            new FusedMlpBackward<T>
+            {
+                Layers = length, Width = width, Batch = batch, Activation = Activation, Step = T.One, Rows = (T*)pWeights,
+                Start = z0, States = zs, Delta = d, Cotangents = gs, PerState = cotangents.Length != rowSize, Lambdas = ls,
+                InputGradient = gx, WeightGradients = (T*)pw, BiasGradients = (T*)pb, Partials = p,
+            }.Run(parts);
         }
         return new[] { gradW, gradB };
     }
