@@ -54,15 +54,40 @@ public static class AdjointSolver
     {
         ArgumentNullException.ThrowIfNull(forward);
         if (!EngineSelection.BackwardFromStates(step, input, forward.Method)) return Solve(step, input, forward.States, finalCotangent, method);
-        var states = forward.States;
-        CheckStates(step, input, states);
+        CheckStates(step, input, forward.States);
         TensorChecks.Shape(finalCotangent, "finalCotangent", input.shape[0], step.Width);
         TensorChecks.SameKind(finalCotangent, "finalCotangent", input, "input");
         TensorChecks.Finite(finalCotangent, "finalCotangent");
-        return Choose(step, input, method, fromStates: true, sequential => sequential
-            ? FromStates((IHostDifferentiableChainStep)step, input, states, finalCotangent)
-            : Run(step, input, states, finalCotangent, sequential: false));
+        return ChooseFromStates(step, input, forward.States, finalCotangent, method);
     }
+
+    /// <summary>
+    /// Gradients of a loss with cotangents on every state, at the states of a forward pass run by
+    /// <paramref name="forwardMethod"/>: as <see cref="Solve(IChainStep, Tensor, ChainSolution, Tensor, AdjointMethod)"/>,
+    /// the sequential pass's states let a step with a backward pass from its states skip the Jacobians.
+    /// </summary>
+    /// <param name="step">The chain step the forward pass solved.</param>
+    /// <param name="input">(B, w): z_0.</param>
+    /// <param name="states">(L, B, w): z_1..z_L, the forward pass's states.</param>
+    /// <param name="forwardMethod">The method that produced <paramref name="states"/> (its solution's <c>Method</c>).</param>
+    /// <param name="cotangents">(L, B, w): g_1..g_L.</param>
+    /// <param name="method">How to solve the reversed chain: PCR (the default), row by row, or the faster of the two.</param>
+    /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
+    public static AdjointSolution SolveAll(IChainStep step, Tensor input, Tensor states, ChainMethod forwardMethod, Tensor cotangents, AdjointMethod method = AdjointMethod.Parallel)
+    {
+        if (!EngineSelection.BackwardFromStates(step, input, forwardMethod)) return SolveAll(step, input, states, cotangents, method);
+        CheckStates(step, input, states);
+        TensorChecks.Shape(cotangents, "cotangents", step.Length, input.shape[0], step.Width);
+        TensorChecks.SameKind(cotangents, "cotangents", input, "input");
+        TensorChecks.Finite(cotangents, "cotangents");
+        return ChooseFromStates(step, input, states, cotangents, method);
+    }
+
+    /// <summary>The pass at the sequential pass's states: row by row from the states, or PCR over the Jacobians.</summary>
+    private static AdjointSolution ChooseFromStates(IChainStep step, Tensor input, Tensor states, Tensor cotangents, AdjointMethod method) =>
+        Choose(step, input, method, fromStates: true, sequential => sequential
+            ? FromStates((IHostDifferentiableChainStep)step, input, states, cotangents)
+            : Run(step, input, states, cotangents, sequential: false));
 
     /// <summary>Gradients of a loss with cotangents g_l = dLoss/dz_l (direct dependence) on every state.</summary>
     /// <param name="step">The chain step.</param>
