@@ -26,10 +26,7 @@ public static class AdjointSolver
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
     public static AdjointSolution Solve(IChainStep step, Tensor input, Tensor states, Tensor finalCotangent, AdjointMethod method = AdjointMethod.Parallel)
     {
-        CheckStates(step, input, states);
-        TensorChecks.Shape(finalCotangent, "finalCotangent", input.shape[0], step.Width);
-        TensorChecks.SameKind(finalCotangent, "finalCotangent", input, "input");
-        TensorChecks.Finite(finalCotangent, "finalCotangent");
+        Check(step, input, states, finalCotangent, "finalCotangent", input.shape[0], step.Width);
         if (EngineSelection.ForAdjoint(step, input) == ChainEngine.Host) return Choose(step, input, states, finalCotangent, method);
         using var scope = torch.NewDisposeScope();
         var cotangents = torch.zeros_like(states);
@@ -54,10 +51,7 @@ public static class AdjointSolver
     {
         ArgumentNullException.ThrowIfNull(forward);
         if (!EngineSelection.BackwardFromStates(step, input, forward.Method)) return Solve(step, input, forward.States, finalCotangent, method);
-        CheckStates(step, input, forward.States);
-        TensorChecks.Shape(finalCotangent, "finalCotangent", input.shape[0], step.Width);
-        TensorChecks.SameKind(finalCotangent, "finalCotangent", input, "input");
-        TensorChecks.Finite(finalCotangent, "finalCotangent");
+        Check(step, input, forward.States, finalCotangent, "finalCotangent", input.shape[0], step.Width);
         return ChooseFromStates(step, input, forward.States, finalCotangent, method);
     }
 
@@ -76,10 +70,7 @@ public static class AdjointSolver
     public static AdjointSolution SolveAll(IChainStep step, Tensor input, Tensor states, ChainMethod forwardMethod, Tensor cotangents, AdjointMethod method = AdjointMethod.Parallel)
     {
         if (!EngineSelection.BackwardFromStates(step, input, forwardMethod)) return SolveAll(step, input, states, cotangents, method);
-        CheckStates(step, input, states);
-        TensorChecks.Shape(cotangents, "cotangents", step.Length, input.shape[0], step.Width);
-        TensorChecks.SameKind(cotangents, "cotangents", input, "input");
-        TensorChecks.Finite(cotangents, "cotangents");
+        Check(step, input, states, cotangents, "cotangents", step.Length, input.shape[0], step.Width);
         return ChooseFromStates(step, input, states, cotangents, method);
     }
 
@@ -98,10 +89,7 @@ public static class AdjointSolver
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
     public static AdjointSolution SolveAll(IChainStep step, Tensor input, Tensor states, Tensor cotangents, AdjointMethod method = AdjointMethod.Parallel)
     {
-        CheckStates(step, input, states);
-        TensorChecks.Shape(cotangents, "cotangents", step.Length, input.shape[0], step.Width);
-        TensorChecks.SameKind(cotangents, "cotangents", input, "input");
-        TensorChecks.Finite(cotangents, "cotangents");
+        Check(step, input, states, cotangents, "cotangents", step.Length, input.shape[0], step.Width);
         return Choose(step, input, states, cotangents, method);
     }
 
@@ -172,6 +160,15 @@ public static class AdjointSolver
     }
 
     private static AdjointMethod MethodOf(bool sequential) => sequential ? AdjointMethod.Sequential : AdjointMethod.Parallel;
+
+    /// <summary>Checks the chain, the states and the cotangents (shape <paramref name="shape"/>) before any work.</summary>
+    private static void Check(IChainStep step, Tensor input, Tensor states, Tensor cotangents, string name, params long[] shape)
+    {
+        CheckStates(step, input, states);
+        TensorChecks.Shape(cotangents, name, shape);
+        TensorChecks.SameKind(cotangents, name, input, "input");
+        TensorChecks.Finite(cotangents, name);
+    }
 
     private static void CheckStates(IChainStep step, Tensor input, Tensor states)
     {
