@@ -89,6 +89,26 @@ public class BackwardFromStatesTests
         Assert.InRange(Recurrences.MaxAbsDiff(host, tensor) / Recurrences.MaxAbs(tensor), 0.0, 1e-12);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(9)]
+    public void OneActivationPerLayerGivesAutogradsGradients(int batch)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (uniform, input) = Network(12, 3, batch, Activation.Tanh);
+        var activations = Enumerable.Range(0, 12).Select(k => new[] { Activation.Tanh, Activation.Relu, Activation.Sigmoid, Activation.Identity }[k % 4]).ToArray();
+        var chain = new MlpChain(uniform.Weights, uniform.Biases, activations);
+        var cotangent = torch.randn(new long[] { batch, 3 }, dtype: ScalarType.Float64, generator: new Generator(11));
+        var forward = SequentialSolver.Instance.Solve(chain, input);
+        var tensor = SequentialPass.Run(new TensorOnlyStep(chain), input);
+        Assert.InRange(Recurrences.MaxAbsDiff(forward.States, tensor) / Recurrences.MaxAbs(tensor), 0.0, 1e-12);
+        var expected = Autograd(chain, input, states => (states[11] * cotangent).sum())
+            .Append(AdjointSolver.Solve(chain, input, forward.States, cotangent, AdjointMethod.Parallel).StateGradients).ToArray();
+        using var adjoint = AdjointSolver.Solve(chain, input, forward, cotangent, AdjointMethod.Sequential);
+        Assert.Equal(ChainEngine.Host, adjoint.Engine);
+        AssertClose(expected, adjoint);
+    }
+
     [Fact]
     public void AutoCalibratesTheStatesPassApartAndGivesTheSameGradients()
     {
@@ -139,7 +159,7 @@ public class BackwardFromStatesTests
         var w = chain.Weights.detach().clone().requires_grad_(true);
         var b = chain.Biases.detach().clone().requires_grad_(true);
         var x = input.clone().requires_grad_(true);
-        loss(SequentialPass.Run(new TensorOnlyStep(new MlpChain(w, b, chain.Activation)), x)).backward();
+        loss(SequentialPass.Run(new TensorOnlyStep(new MlpChain(w, b, chain.Activations)), x)).backward();
         return new[] { x.grad!, w.grad!, b.grad! };
     }
 

@@ -67,10 +67,13 @@ public class ModuleChainsTests
     [InlineData(64, 8, "sigmoid", true, "auto")]
     [InlineData(5, 3, "none", true, "auto")]
     [InlineData(7, 3, "gelu", true, "deeppcr")]
+    [InlineData(5, 3, "tanh,relu", true, "deeppcr")]
+    [InlineData(64, 8, "sigmoid,none,tanh,tanh", false, "auto")]
+    [InlineData(9, 3, "relu,tanh,sigmoid", true, "auto")]
     public void RecognisedLayersRunOnTheHostEngineAndEqualThePlainLayers(int length, int width, string activation, bool bias, string solver)
     {
         using var scope = torch.NewDisposeScope();
-        var layers = Layers(length, width, new[] { activation }, bias, seed: length + width);
+        var layers = Layers(length, width, activation.Split(','), bias, seed: length + width);
         var input = torch.randn(new long[] { 4, width }, dtype: ScalarType.Float64, generator: new Generator(2));
         var chain = ModuleChains.From(layers, solver == "auto" ? AutoSolver.Instance : ParallelChainSolver.DeepPcr);
         Assert.IsType<LinearLayersStep>(chain.Step);
@@ -120,15 +123,16 @@ public class ModuleChainsTests
     }
 
     [Theory]
-    [InlineData("mixed")]
+    [InlineData("non-square")]
     [InlineData("layernorm")]
     public void UnrecognisedModulesStillGiveThePlainAnswers(string kind)
     {
         using var scope = torch.NewDisposeScope();
         const int width = 3, length = 5;
         torch.random.manual_seed(4);
-        List<nn.Module> blocks = kind == "mixed"
-            ? Layers(length, width, new[] { "tanh", "relu" }, true, seed: 4).children().ToList()
+        List<nn.Module> blocks = kind == "non-square"
+            ? Enumerable.Range(0, length).Select(_ => (nn.Module)nn.Sequential(
+                nn.Linear(width, 2 * width, dtype: ScalarType.Float64), nn.Tanh(), nn.Linear(2 * width, width, dtype: ScalarType.Float64))).ToList()
             : Enumerable.Range(0, length).Select(_ => (nn.Module)nn.Sequential(
                 nn.Linear(width, width, dtype: ScalarType.Float64), nn.LayerNorm(width, dtype: ScalarType.Float64), nn.Tanh())).ToList();
         var chain = ModuleChains.From(blocks, ParallelChainSolver.DeepPcr);

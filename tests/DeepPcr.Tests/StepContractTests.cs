@@ -25,7 +25,7 @@ public class StepContractTests
 
     public static TheoryData<string> Steps() => new()
     {
-        "mlp-tanh", "mlp-relu", "mlp-sigmoid", "mlp-gelu", "mlp-identity", "residual", "mlp-stack", "residual-stack",
+        "mlp-tanh", "mlp-relu", "mlp-sigmoid", "mlp-gelu", "mlp-identity", "mlp-per-layer", "residual", "mlp-stack", "residual-stack",
         "linear-layers", "module-list", "diffusion", "driven", "tanh-layer",
     };
 
@@ -37,6 +37,8 @@ public class StepContractTests
         switch (name)
         {
             case "residual": return new ResidualChain(W(3), B(3), stepScale: 0.5);
+            case "mlp-per-layer":
+                return new MlpChain(W(3), B(3), new[] { Activation.Tanh, Activation.Tanh, Activation.Relu, Activation.Sigmoid, Activation.Identity });
             case "mlp-stack": return new MlpStack(W(3), B(3), Activation.Tanh);
             case "residual-stack": return new ResidualStack(W(3), B(3), stepScale: 0.5);
             case "linear-layers":

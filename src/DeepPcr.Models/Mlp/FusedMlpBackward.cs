@@ -25,8 +25,11 @@ internal readonly unsafe struct FusedMlpBackward<T> where T : unmanaged, IFloati
     /// <summary>B.</summary>
     public int Batch { get; init; }
 
-    /// <summary>The activation of every layer.</summary>
+    /// <summary>The activation of every layer (unless <see cref="PerLayer"/> is given).</summary>
     public Activation Activation { get; init; }
+
+    /// <summary>The activation of each layer, L of them, or null when <see cref="Activation"/> serves every layer.</summary>
+    public Activation[]? PerLayer { get; init; }
 
     /// <summary>h of the residual form; 1 in the plain form.</summary>
     public T Step { get; init; }
@@ -111,13 +114,14 @@ internal readonly unsafe struct FusedMlpBackward<T> where T : unmanaged, IFloati
             if (Lambdas is not null) running.CopyTo(new Span<T>(Lambdas + k * rowSize + offset, n * w));
             T* input = (k == 0 ? Start : States + (k - 1) * rowSize) + offset;
             T* kept = FromBranch ? Branch + k * rowSize + offset : States + k * rowSize + offset;
+            var activation = PerLayer?[k] ?? Activation;
             if (!Residual && FromBranch)
             {
-                for (int e = 0; e < n * w; e++) d[e] = HostActivation.Slope(Activation, kept[e]) * lambda[e];
+                for (int e = 0; e < n * w; e++) d[e] = HostActivation.Slope(activation, kept[e]) * lambda[e];
             }
             else
             {
-                FusedMlpKernels.Delta(Activation, kept, lambda, d, n * w, Step);
+                FusedMlpKernels.Delta(activation, kept, lambda, d, n * w, Step);
             }
             // dW_k = sum_b delta_b z_b^T (row i: the inputs weighted by delta_i); db_k = sum_b delta_b.
             FusedMlpKernels.Combine(new Combination<T>

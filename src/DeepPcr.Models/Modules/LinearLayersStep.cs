@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace DeepPcr.Models.Modules;
 
 /// <summary>
-/// A user's own square <c>Linear</c> layers, each followed by the same elementwise activation, as one
-/// <see cref="MlpChain"/>: z_{k+1} = act(W_k z_k + b_k). Before every forward pass (<see cref="IParameterCopies"/>) the
+/// A user's own square <c>Linear</c> layers, each followed by an elementwise activation (one for all layers, or one per
+/// layer), as one <see cref="MlpChain"/>: z_{k+1} = act_k(W_k z_k + b_k). Before every forward pass (<see cref="IParameterCopies"/>) the
 /// layers' weights and biases are stacked into (L, w, w) and (L, w) tensors by one differentiable <c>torch.stack</c> each
 /// (a layer without bias counts as zero bias); the chain runs on them, on the host engine, and autograd carries their
 /// gradients back through the stack to the layers' own parameters, one C++ node for all layers (returning a gradient
@@ -17,17 +17,27 @@ namespace DeepPcr.Models.Modules;
 public sealed class LinearLayersStep : IChainStepView, IParameterCopies
 {
     private readonly TorchSharp.Modules.Linear[] layers;
-    private readonly Activation activation;
+    private readonly Activation[] activations;
     private MlpChain chain;
 
     /// <summary>Chains the layers, each mapping (B, w) to (B, w), with one activation.</summary>
     /// <exception cref="ArgumentException">No layer, a layer that is not w x w, or layers of different dtypes or devices.</exception>
     public LinearLayersStep(IReadOnlyList<TorchSharp.Modules.Linear> layers, Activation activation)
+        : this(layers, Enumerable.Repeat(activation, layers?.Count ?? 0).ToArray())
+    {
+    }
+
+    /// <summary>Chains the layers, each mapping (B, w) to (B, w), layer k followed by activations[k].</summary>
+    /// <exception cref="ArgumentException">No layer, not one activation per layer, a layer that is not w x w, or layers of
+    /// different dtypes or devices.</exception>
+    public LinearLayersStep(IReadOnlyList<TorchSharp.Modules.Linear> layers, IReadOnlyList<Activation> activations)
     {
         ArgumentNullException.ThrowIfNull(layers);
+        ArgumentNullException.ThrowIfNull(activations);
         if (layers.Count == 0) throw new ArgumentException("At least one Linear layer is needed.", nameof(layers));
+        if (activations.Count != layers.Count) throw new ArgumentException($"{activations.Count} activations for {layers.Count} layers; give one per layer.", nameof(activations));
         this.layers = layers.ToArray();
-        this.activation = activation;
+        this.activations = activations.ToArray();
         var first = this.layers[0].weight!;
         long width = first.shape[0];
         foreach (var layer in this.layers)
@@ -41,8 +51,8 @@ public sealed class LinearLayersStep : IChainStepView, IParameterCopies
         chain = Stack();
     }
 
-    /// <summary>The activation of every layer.</summary>
-    public Activation Activation => activation;
+    /// <summary>act_k of every layer k.</summary>
+    public IReadOnlyList<Activation> Activations => activations;
 
     /// <summary>The chain over the stacked parameters of the last <see cref="Refresh"/>.</summary>
     public MlpChain Chain => chain;
@@ -73,6 +83,6 @@ public sealed class LinearLayersStep : IChainStepView, IParameterCopies
     {
         var w = torch.stack(layers.Select(l => l.weight!), 0).DetachFromDisposeScope();
         var b = torch.stack(layers.Select(l => l.bias ?? torch.zeros_like(l.weight![0])), 0).DetachFromDisposeScope();
-        return new MlpChain(w, b, activation);
+        return new MlpChain(w, b, activations);
     }
 }

@@ -10,7 +10,7 @@ namespace DeepPcr.Models.Modules;
 /// <summary>
 /// Turns a user's own TorchSharp layers into a <see cref="ChainModule"/>. Square w x w <c>Linear</c> layers, each
 /// followed by at most one elementwise activation module (Tanh, ReLU, Sigmoid, exact GELU, Identity; none means identity),
-/// all with the same activation, are recognised and run as an <see cref="MlpChain"/> on the host engine, with the
+/// one activation for all layers or one per layer, are recognised and run as an <see cref="MlpChain"/> on the host engine, with the
 /// gradients landing in the layers' own parameters (<see cref="LinearLayersStep"/>). Anything else runs through
 /// <see cref="ModuleListStep"/>, each top-level module a step, with autograd Jacobians.
 /// </summary>
@@ -37,7 +37,7 @@ public static class ModuleChains
         return new ChainModule(AsModuleList(list, width), solver ?? AutoSolver.Instance);
     }
 
-    /// <summary>The recognised layers as one step, or null when the modules are not Linear + activation layers of one kind.</summary>
+    /// <summary>The recognised layers as one step, or null when the modules are not square Linear layers each followed by at most one recognised activation.</summary>
     public static LinearLayersStep? Recognise(IReadOnlyList<nn.Module> modules)
     {
         var flat = Flatten(modules).ToList();
@@ -56,10 +56,10 @@ public static class ModuleChains
             }
             activations.Add(activation);
         }
-        if (layers.Count == 0 || activations.Distinct().Count() != 1) return null;
+        if (layers.Count == 0) return null;
         try
         {
-            return new LinearLayersStep(layers, activations[0]);
+            return new LinearLayersStep(layers, activations);
         }
         catch (ArgumentException)
         {
