@@ -89,6 +89,37 @@ public class ModuleChainsTests
         if (solver == "deeppcr") Assert.Equal(ChainMethod.DeepPcr, chain.LastMethod);
     }
 
+    [Theory]
+    [InlineData(1, 3, "deeppcr")]
+    [InlineData(5, 8, "deeppcr")]
+    [InlineData(64, 4, "auto")]
+    public void StacksOfResidualBlocksRunOnTheHostEngineAndEqualThePlainBlocks(int length, int width, string solver)
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.random.manual_seed(length + width);
+        var blocks = nn.Sequential(Enumerable.Range(0, length).Select(_ => (nn.Module<Tensor, Tensor>)new DeepPcr.Models.ResNet.ResidualBlock(width, 0.5, ScalarType.Float64)).ToList());
+        var input = torch.randn(new long[] { 3, width }, dtype: ScalarType.Float64, generator: new Generator(4));
+        var chain = ModuleChains.From(blocks, solver == "auto" ? AutoSolver.Instance : ParallelChainSolver.DeepPcr);
+        Assert.IsType<ResidualBlocksStep>(chain.Step);
+        Assert.Equal(2 * length, chain.parameters().Count());
+
+        var reference = Gradients(blocks.call, blocks.parameters(), input);
+        var value = Gradients(chain.call, blocks.parameters(), input);
+        Assert.InRange(PooledError(value, reference), 0.0, 1e-8);
+        Assert.Equal(ChainEngine.Host, chain.LastEngine);
+        Assert.Equal(ChainEngine.Host, chain.LastAdjoint!.Engine);
+    }
+
+    [Fact]
+    public void ResidualBlocksOfDifferentStepScalesAreNotOneChain()
+    {
+        using var scope = torch.NewDisposeScope();
+        var blocks = new List<nn.Module> { new DeepPcr.Models.ResNet.ResidualBlock(3, 0.5, ScalarType.Float64), new DeepPcr.Models.ResNet.ResidualBlock(3, 0.25, ScalarType.Float64) };
+        Assert.Null(ModuleChains.RecogniseResidualBlocks(blocks));
+        Assert.IsType<ModuleListStep>(ModuleChains.From(blocks, ParallelChainSolver.DeepPcr).Step);
+        Assert.Contains("step scales", Assert.Throws<ArgumentException>(() => new ResidualBlocksStep(blocks.Cast<DeepPcr.Models.ResNet.ResidualBlock>().ToList())).Message);
+    }
+
     [Fact]
     public void AnOptimiserStepIsSeenByTheNextForwardPass()
     {

@@ -26,7 +26,7 @@ public class StepContractTests
     public static TheoryData<string> Steps() => new()
     {
         "mlp-tanh", "mlp-relu", "mlp-sigmoid", "mlp-gelu", "mlp-identity", "mlp-per-layer", "residual", "mlp-stack", "residual-stack",
-        "linear-layers", "module-list", "diffusion", "driven", "tanh-layer",
+        "linear-layers", "residual-blocks", "module-list", "diffusion", "driven", "tanh-layer",
     };
 
     private static IChainStep Make(string name)
@@ -44,6 +44,9 @@ public class StepContractTests
             case "linear-layers":
                 torch.random.manual_seed(3);
                 return new LinearLayersStep(Enumerable.Range(0, Length).Select(_ => nn.Linear(3, 3, dtype: ScalarType.Float64)).ToList(), Activation.Tanh);
+            case "residual-blocks":
+                torch.random.manual_seed(5);
+                return new ResidualBlocksStep(Enumerable.Range(0, Length).Select(_ => new DeepPcr.Models.ResNet.ResidualBlock(3, 0.5, ScalarType.Float64)).ToList());
             case "module-list":
                 torch.random.manual_seed(4);
                 return new ModuleListStep(Enumerable.Range(0, Length).Select(_ => (nn.Module<Tensor, Tensor>)nn.Sequential(
