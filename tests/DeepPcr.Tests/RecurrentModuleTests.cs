@@ -1,3 +1,4 @@
+using DeepPcr.Backward;
 using DeepPcr.Models.Recurrent;
 using DeepPcr.Recurrent;
 using DeepPcr.Solvers;
@@ -122,7 +123,7 @@ public sealed class RecurrentModuleTests
         var layout = new RecurrentLayout(cell, Input, hidden, layers, bias, Bidirectional: bidirectional);
         var ours = RecurrentNetworks.Create(layout, dtype: ScalarType.Float64);
         var names = ours.named_parameters().Select(p => (p.name, p.parameter.shape)).ToArray();
-        if (!cell.HasDiagonalRecurrence())
+        if (!RecurrentCells.HasDiagonalRecurrence(cell))
         {
             nn.Module reference = cell == RecurrentCell.Gru
                 ? nn.GRU(Input, hidden, layers, bias, bidirectional: bidirectional)
@@ -314,7 +315,10 @@ public sealed class RecurrentModuleTests
         if (c0 is not null) AssertClose("grad c0", c0.Theirs.grad!, c0.Ours.grad!);
     }
 
-    /// <summary>The parallel path ran and converged on every chain: a fallback to the sequential pass would prove nothing.</summary>
+    /// <summary>
+    /// The parallel path ran and converged on every chain (a fallback to the sequential pass would prove nothing), and
+    /// the backward pass that filled the gradients was one PCR solve per chain without a fallback.
+    /// </summary>
     private static void AssertConvergedInParallel(IRecurrentNetwork module)
     {
         Assert.Equal(module.Layout.Chains, module.LastChains.Count);
@@ -323,6 +327,9 @@ public sealed class RecurrentModuleTests
             Assert.Equal(ChainMethod.DeepPcr, chain.Solution.Method);
             Assert.Equal(Termination.Converged, chain.Solution.Termination);
             Assert.Equal(Fallback.None, chain.Solution.Fallback);
+            Assert.NotNull(chain.Adjoint);
+            Assert.Equal(AdjointMethod.Parallel, chain.Adjoint!.Method);
+            Assert.Equal(Fallback.None, chain.Adjoint.Fallback);
         }
     }
 

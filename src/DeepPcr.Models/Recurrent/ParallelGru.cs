@@ -45,5 +45,5 @@ public sealed class ParallelGru : ParallelRecurrent<Tensor?, (Tensor, Tensor)>
 
     private static RecurrentCell Check(RecurrentCell cell) => cell is RecurrentCell.Gru or RecurrentCell.GruDiag
         ? cell
-        : throw new ArgumentException($"ParallelGru runs the cells gru and gru-diag, not {cell.Name()}; use ParallelLstm for the LSTMs.");
+        : throw new ArgumentException($"ParallelGru runs the cells gru and gru-diag, not {RecurrentCells.Name(cell)}; use ParallelLstm for the LSTMs.");
 }

@@ -50,6 +50,6 @@ public sealed class ParallelLstm : ParallelRecurrent<(Tensor, Tensor)?, (Tensor,
         if (projSize != 0) throw new NotSupportedException($"proj_size = {projSize} is not supported by ParallelLstm (only 0, no projection).");
         return cell is RecurrentCell.Lstm or RecurrentCell.LstmCifgDiag
             ? cell
-            : throw new ArgumentException($"ParallelLstm runs the cells lstm and lstm-cifg-diag, not {cell.Name()}; use ParallelGru for the GRUs.");
+            : throw new ArgumentException($"ParallelLstm runs the cells lstm and lstm-cifg-diag, not {RecurrentCells.Name(cell)}; use ParallelGru for the GRUs.");
     }
 }

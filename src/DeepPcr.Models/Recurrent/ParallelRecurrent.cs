@@ -1,3 +1,4 @@
+using DeepPcr.Backward;
 using DeepPcr.Solvers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -47,11 +48,17 @@ public abstract class ParallelRecurrent<TState, TResult> : nn.Module<Tensor, TSt
     /// <inheritdoc />
     public SolverOptions? Options { get; set; }
 
+    /// <summary>How the backward pass solves each reversed chain; null: row by row after the sequential solver, by PCR otherwise.</summary>
+    public AdjointMethod? Adjoint { get; set; }
+
     /// <inheritdoc />
     public IChainSolver EffectiveSolver => Solver ?? Mode.Solver();
 
     /// <inheritdoc />
     public IReadOnlyList<RecurrentChainReport> LastChains => lastChains;
+
+    /// <summary>The backward passes through the last forward pass's chains (engine, method, rounds, fallback), in h_n's order; null entries before <c>backward()</c>.</summary>
+    public IReadOnlyList<AdjointSolution?> LastAdjoints => lastChains.Select(c => c.Adjoint).ToArray();
 
     /// <summary>The last forward pass's solutions (method, engine, iterations, termination, fallback), one per chain in h_n's order.</summary>
     public IReadOnlyList<ChainSolution> LastSolutions => lastChains.Select(c => c.Solution).ToArray();
@@ -60,7 +67,7 @@ public abstract class ParallelRecurrent<TState, TResult> : nn.Module<Tensor, TSt
     public RecurrentOutput Run(Tensor input, Tensor? h0 = null, Tensor? c0 = null)
     {
         var parameters = named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
-        var result = RecurrentStack.Run(Layout, parameters, input, h0, c0, EffectiveSolver, Options, training);
+        var result = RecurrentStack.Run(Layout, parameters, input, h0, c0, EffectiveSolver, Options, Adjoint, training);
         lastChains = result.Chains;
         return result;
     }

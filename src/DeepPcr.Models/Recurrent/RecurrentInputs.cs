@@ -23,7 +23,7 @@ internal static class RecurrentInputs
         long batch = batched ? input.shape[layout.BatchFirst ? 0 : 1] : 1;
         long[] stateShape = batched ? new[] { layout.Chains, batch, layout.HiddenSize } : new[] { layout.Chains, layout.HiddenSize };
         CheckState("h0", h0, stateShape, weight);
-        if (c0 is not null && !layout.Cell.HasCellState()) throw new ArgumentException($"c0 was given but the cell {layout.Cell.Name()} has no cell state.");
+        if (c0 is not null && !RecurrentCells.HasCellState(layout.Cell)) throw new ArgumentException($"c0 was given but the cell {RecurrentCells.Name(layout.Cell)} has no cell state.");
         CheckState("c0", c0, stateShape, weight);
         return batched;
     }

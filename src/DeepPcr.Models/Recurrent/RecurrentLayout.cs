@@ -30,7 +30,7 @@ public sealed record RecurrentLayout(RecurrentCell Cell, long InputSize, long Hi
     public long OutputSize => Directions * HiddenSize;
 
     /// <summary>Rows of the weights: gates × H.</summary>
-    public long GateRows => Cell.Gates() * HiddenSize;
+    public long GateRows => RecurrentCells.Gates(Cell) * HiddenSize;
 
     /// <summary>Checks the sizes and the dropout probability.</summary>
     /// <exception cref="ArgumentException">A size below 1 or a dropout probability outside [0, 1).</exception>
@@ -50,7 +50,7 @@ public sealed record RecurrentLayout(RecurrentCell Cell, long InputSize, long Hi
     public long LayerInputSize(long layer) => layer == 0 ? InputSize : OutputSize;
 
     /// <summary>The shape of <c>weight_hh</c>: [G·H, H], or [G·H] for the diagonal cells.</summary>
-    public long[] RecurrentWeightShape => Cell.HasDiagonalRecurrence() ? new[] { GateRows } : new[] { GateRows, HiddenSize };
+    public long[] RecurrentWeightShape => RecurrentCells.HasDiagonalRecurrence(Cell) ? new[] { GateRows } : new[] { GateRows, HiddenSize };
 
     /// <summary>Every parameter's name and shape, in PyTorch's <c>state_dict()</c> order.</summary>
     public IEnumerable<(string Name, long[] Shape)> Parameters()

@@ -11,7 +11,7 @@ public static class RecurrentNetworks
     public static IRecurrentNetwork Create(RecurrentLayout layout, Device? device = null, ScalarType? dtype = null)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        return layout.Cell.HasCellState()
+        return RecurrentCells.HasCellState(layout.Cell)
             ? new ParallelLstm(layout.InputSize, layout.HiddenSize, layout.NumLayers, layout.Bias, layout.BatchFirst, layout.Dropout, layout.Bidirectional, device, dtype, layout.Cell)
             : new ParallelGru(layout.InputSize, layout.HiddenSize, layout.NumLayers, layout.Bias, layout.BatchFirst, layout.Dropout, layout.Bidirectional, device, dtype, layout.Cell);
     }

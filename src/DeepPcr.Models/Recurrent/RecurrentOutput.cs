@@ -1,14 +1,22 @@
+using DeepPcr.Backward;
+using DeepPcr.Recurrent;
 using DeepPcr.Solvers;
 using static TorchSharp.torch;
 
 namespace DeepPcr.Models.Recurrent;
 
-/// <summary>One chain of a forward pass: a layer in one direction, and how its solve went.</summary>
+/// <summary>One chain of a forward pass: a layer in one direction, and how its solves went.</summary>
 /// <param name="Layer">The layer, from 0.</param>
 /// <param name="Direction">0 forward along T, 1 along reversed T (bidirectional layers).</param>
-/// <param name="Solution">The forward solve's record: method, engine, iterations, PCR rounds, termination, fallback.</param>
-public sealed record RecurrentChainReport(long Layer, int Direction, ChainSolution Solution)
+/// <param name="Scan">The layer direction's scan, whose records the properties read (its tensors are not kept alive by this).</param>
+public sealed record RecurrentChainReport(long Layer, int Direction, RecurrentScanResult Scan)
 {
+    /// <summary>The forward solve's record: method, engine, iterations, PCR rounds, termination, fallback.</summary>
+    public ChainSolution Solution => Scan.Solution;
+
+    /// <summary>The backward pass's record (engine, method, rounds, fallback) once <c>backward()</c> has run through this chain; else null.</summary>
+    public AdjointSolution? Adjoint => Scan.Adjoint;
+
     /// <summary>"forward" or "reverse".</summary>
     public string DirectionName => Direction == 0 ? "forward" : "reverse";
 }

@@ -1,3 +1,4 @@
+using DeepPcr.Backward;
 using DeepPcr.Recurrent;
 using DeepPcr.Solvers;
 using TorchSharp;
@@ -22,10 +23,11 @@ internal static class RecurrentStack
     /// <param name="c0">The LSTMs' initial cell states, shaped as <paramref name="h0"/>, or null for zeros.</param>
     /// <param name="solver">The method of every chain.</param>
     /// <param name="options">Solver settings, or null.</param>
+    /// <param name="adjoint">How the backward passes solve the reversed chains; null: the scan's default.</param>
     /// <param name="training">Whether dropout applies.</param>
     /// <exception cref="ArgumentException">Shapes, dtypes or devices that do not fit the layout.</exception>
     public static RecurrentOutput Run(RecurrentLayout layout, IReadOnlyDictionary<string, Tensor> parameters, Tensor input, Tensor? h0, Tensor? c0,
-        IChainSolver solver, SolverOptions? options, bool training)
+        IChainSolver solver, SolverOptions? options, AdjointMethod? adjoint, bool training)
     {
         var weightIh = parameters["weight_ih_l0"];
         bool batched = RecurrentInputs.Check(layout, weightIh, input, h0, c0);
@@ -44,11 +46,11 @@ internal static class RecurrentStack
             {
                 long k = layer * layout.Directions + direction;
                 var sequence = direction == 0 ? layerInput : layerInput.flip(0);
-                var result = RecurrentScan.Apply(layout.Cell, sequence, Weights(layout, parameters, layer, direction), h?[k], c?[k], solver, options);
+                var result = RecurrentScan.Apply(layout.Cell, sequence, Weights(layout, parameters, layer, direction), h?[k], c?[k], solver, options, adjoint);
                 outputs[direction] = direction == 0 ? result.Output : result.Output.flip(0);
                 hn.Add(result.HN);
                 if (result.CN is not null) cn.Add(result.CN);
-                reports.Add(new RecurrentChainReport(layer, direction, result.ChainSolution));
+                reports.Add(new RecurrentChainReport(layer, direction, result));
             }
             layerInput = outputs.Length == 1 ? outputs[0] : torch.cat(outputs, 2);
             if (training && layout.Dropout > 0 && layer < layout.NumLayers - 1) layerInput = nn.functional.dropout(layerInput, layout.Dropout, training: true);

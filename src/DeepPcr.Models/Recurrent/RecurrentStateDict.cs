@@ -25,10 +25,10 @@ public static class RecurrentStateDict
     {
         long[] ih = Shape(shapes, "weight_ih_l0", source);
         long[] hh = Shape(shapes, "weight_hh_l0", source);
-        int gates = cell.Gates();
+        int gates = RecurrentCells.Gates(cell);
         if (ih.Length != 2 || ih[0] < gates || ih[0] % gates != 0 || ih[1] < 1)
         {
-            throw new InvalidDataException($"{source}: weight_ih_l0 has shape {Text(ih)}; [{gates}·H, I] was expected for the cell {cell.Name()}.");
+            throw new InvalidDataException($"{source}: weight_ih_l0 has shape {Text(ih)}; [{gates}·H, I] was expected for the cell {RecurrentCells.Name(cell)}.");
         }
         long hidden = ih[0] / gates;
         long layers = 1;
@@ -36,17 +36,17 @@ public static class RecurrentStateDict
         var layout = new RecurrentLayout(cell, ih[1], hidden, layers, shapes.ContainsKey("bias_ih_l0"), batchFirst, 0.0, shapes.ContainsKey("weight_ih_l0_reverse"));
         if (hh.Length != layout.RecurrentWeightShape.Length)
         {
-            throw new InvalidDataException($"{source}: weight_hh_l0 has shape {Text(hh)}; {Text(layout.RecurrentWeightShape)} was expected for the cell {cell.Name()}"
-                + (cell.HasDiagonalRecurrence() ? " (its recurrent weights are diagonal)." : "."));
+            throw new InvalidDataException($"{source}: weight_hh_l0 has shape {Text(hh)}; {Text(layout.RecurrentWeightShape)} was expected for the cell {RecurrentCells.Name(cell)}"
+                + (RecurrentCells.HasDiagonalRecurrence(cell) ? " (its recurrent weights are diagonal)." : "."));
         }
         var expected = layout.Parameters().ToDictionary(p => p.Name, p => p.Shape);
         foreach (var (name, shape) in expected)
         {
-            if (!shapes.TryGetValue(name, out long[]? actual)) throw new InvalidDataException($"{source}: tensor '{name}' is missing; a {cell.Name()} file with {Describe(layout)} holds {string.Join(", ", expected.Keys)}.");
+            if (!shapes.TryGetValue(name, out long[]? actual)) throw new InvalidDataException($"{source}: tensor '{name}' is missing; a {RecurrentCells.Name(cell)} file with {Describe(layout)} holds {string.Join(", ", expected.Keys)}.");
             if (!actual.SequenceEqual(shape)) throw new InvalidDataException($"{source}: tensor '{name}' has shape {Text(actual)} but {Text(shape)} was expected ({Describe(layout)}).");
         }
         var extra = shapes.Keys.Where(n => !expected.ContainsKey(n)).ToArray();
-        if (extra.Length > 0) throw new InvalidDataException($"{source}: unexpected tensor(s) {string.Join(", ", extra)} in a {cell.Name()} file with {Describe(layout)}.");
+        if (extra.Length > 0) throw new InvalidDataException($"{source}: unexpected tensor(s) {string.Join(", ", extra)} in a {RecurrentCells.Name(cell)} file with {Describe(layout)}.");
         return layout;
     }
 
@@ -61,7 +61,7 @@ public static class RecurrentStateDict
         var layout = Infer(module.Layout.Cell, file, module.Layout.BatchFirst);
         if (layout with { Dropout = module.Layout.Dropout } != module.Layout)
         {
-            throw new InvalidDataException($"{file.Source}: the file holds a {layout.Cell.Name()} with {Describe(layout)} but the module has {Describe(module.Layout)}.");
+            throw new InvalidDataException($"{file.Source}: the file holds a {RecurrentCells.Name(layout.Cell)} with {Describe(layout)} but the module has {Describe(module.Layout)}.");
         }
         var values = new Dictionary<string, double[]>();
         foreach (var info in file.Tensors)
