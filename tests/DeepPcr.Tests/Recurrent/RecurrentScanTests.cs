@@ -58,6 +58,9 @@ public class RecurrentScanTests
                 Assert.Equal(Termination.Converged, result.Solution.Termination);
                 Assert.Equal(Fallback.None, result.Solution.Fallback);
             }
+            // Exact Newton and the sequential pass run in the host kernels on CPU float64; quasi-DEER and ELK on TorchSharp operations.
+            bool host = solver is SequentialSolver || solver == ParallelChainSolver.DeepPcr;
+            Assert.Equal(host ? ChainEngine.Host : ChainEngine.Torch, result.Solution.Engine);
             AssertClose(result.Output, reference.Output, 1e-10, $"{solver.Name} output");
             AssertClose(result.HN, reference.HN, 1e-10, $"{solver.Name} h_n");
             if (c0 is not null) AssertClose(result.CN!, reference.CN!, 1e-10, $"{solver.Name} c_n");
@@ -67,6 +70,7 @@ public class RecurrentScanTests
             for (int i = 0; i < leaves.Count; i++) AssertClose(actual[i], expected[i], 1e-10, $"{solver.Name} gradient {i}");
             Assert.NotNull(result.Adjoint);
             Assert.Equal(Fallback.None, result.Adjoint!.Fallback);
+            Assert.Equal(ChainEngine.Host, result.Adjoint.Engine);
         }
     }
 
