@@ -34,47 +34,51 @@ public sealed class RecurrentModuleTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void GruMatchesTorchSharpsGru(int length, int layers, bool bidirectional, bool batchFirst, bool bias, bool initial)
-    {
-        using var scope = torch.NewDisposeScope();
-        torch.manual_seed(11);
-        var reference = nn.GRU(Input, Hidden, layers, bias, batchFirst, 0.0, bidirectional, dtype: ScalarType.Float64);
-        var ours = new ParallelGru(Input, Hidden, layers, bias, batchFirst, 0.0, bidirectional, dtype: ScalarType.Float64);
-        CopyParameters(reference, ours);
-        var (x, h0, _) = Inputs(length, layers * (bidirectional ? 2 : 1), batchFirst, initial, lstm: false, seed: 12);
-        var (y, hn) = reference.call(x.Ours, h0?.Ours);
-        var (yRef, hnRef) = (y, hn);
-        (y, hn) = ours.call(x.Theirs, h0?.Theirs);
-        var cotangents = Cotangents(yRef, hnRef, null, seed: 13);
-        Backward(yRef, hnRef, null, cotangents);
-        Backward(y, hn, null, cotangents);
-        AssertClose("output", y, yRef);
-        AssertClose("h_n", hn, hnRef);
-        AssertGradients(reference, ours, x, h0, null);
-        AssertConvergedInParallel(ours);
-    }
+    public void GruMatchesTorchSharpsGru(int length, int layers, bool bidirectional, bool batchFirst, bool bias, bool initial) =>
+        MatchesTorchSharp(lstm: false, length, layers, bidirectional, batchFirst, bias, initial);
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void LstmMatchesTorchSharpsLstm(int length, int layers, bool bidirectional, bool batchFirst, bool bias, bool initial)
+    public void LstmMatchesTorchSharpsLstm(int length, int layers, bool bidirectional, bool batchFirst, bool bias, bool initial) =>
+        MatchesTorchSharp(lstm: true, length, layers, bidirectional, batchFirst, bias, initial);
+
+    /// <summary>Our module and TorchSharp's on the same weights, each called through its own <c>forward</c> signature.</summary>
+    private static void MatchesTorchSharp(bool lstm, int length, int layers, bool bidirectional, bool batchFirst, bool bias, bool initial)
     {
         using var scope = torch.NewDisposeScope();
-        torch.manual_seed(21);
-        var reference = nn.LSTM(Input, Hidden, layers, bias, batchFirst, 0.0, bidirectional, dtype: ScalarType.Float64);
-        var ours = new ParallelLstm(Input, Hidden, layers, bias, batchFirst, 0.0, bidirectional, dtype: ScalarType.Float64);
+        torch.manual_seed(lstm ? 21 : 11);
+        nn.Module reference = lstm
+            ? nn.LSTM(Input, Hidden, layers, bias, batchFirst, 0.0, bidirectional, dtype: ScalarType.Float64)
+            : nn.GRU(Input, Hidden, layers, bias, batchFirst, 0.0, bidirectional, dtype: ScalarType.Float64);
+        nn.Module ours = lstm
+            ? new ParallelLstm(Input, Hidden, layers, bias, batchFirst, 0.0, bidirectional, dtype: ScalarType.Float64)
+            : new ParallelGru(Input, Hidden, layers, bias, batchFirst, 0.0, bidirectional, dtype: ScalarType.Float64);
         CopyParameters(reference, ours);
-        var (x, h0, c0) = Inputs(length, layers * (bidirectional ? 2 : 1), batchFirst, initial, lstm: true, seed: 22);
-        var (yRef, hnRef, cnRef) = reference.call(x.Ours, initial ? (h0!.Ours, c0!.Ours) : null);
-        var (y, hn, cn) = ours.call(x.Theirs, initial ? (h0!.Theirs, c0!.Theirs) : null);
-        var cotangents = Cotangents(yRef, hnRef, cnRef, seed: 23);
-        Backward(yRef, hnRef, cnRef, cotangents);
-        Backward(y, hn, cn, cotangents);
-        AssertClose("output", y, yRef);
-        AssertClose("h_n", hn, hnRef);
-        AssertClose("c_n", cn, cnRef);
+        var (x, h0, c0) = Inputs(length, layers * (bidirectional ? 2 : 1), batchFirst, initial, lstm, seed: lstm ? 22 : 12);
+        Tensor[] expected = reference switch
+        {
+            TorchSharp.Modules.LSTM m => Tuple(m.call(x.Ours, initial ? (h0!.Ours, c0!.Ours) : null)),
+            TorchSharp.Modules.GRU m => Tuple(m.call(x.Ours, h0?.Ours)),
+            _ => throw new InvalidOperationException(),
+        };
+        Tensor[] actual = ours switch
+        {
+            ParallelLstm m => Tuple(m.call(x.Theirs, initial ? (h0!.Theirs, c0!.Theirs) : null)),
+            ParallelGru m => Tuple(m.call(x.Theirs, h0?.Theirs)),
+            _ => throw new InvalidOperationException(),
+        };
+        var cotangents = Cotangents(expected[0], expected[1], lstm ? expected[2] : null, seed: lstm ? 23 : 13);
+        Backward(expected[0], expected[1], lstm ? expected[2] : null, cotangents);
+        Backward(actual[0], actual[1], lstm ? actual[2] : null, cotangents);
+        string[] names = { "output", "h_n", "c_n" };
+        for (int k = 0; k < expected.Length; k++) AssertClose(names[k], actual[k], expected[k]);
         AssertGradients(reference, ours, x, h0, c0);
-        AssertConvergedInParallel(ours);
+        AssertConvergedInParallel((IRecurrentNetwork)ours);
     }
+
+    private static Tensor[] Tuple((Tensor, Tensor) r) => new[] { r.Item1, r.Item2 };
+
+    private static Tensor[] Tuple((Tensor, Tensor, Tensor) r) => new[] { r.Item1, r.Item2, r.Item3 };
 
     [Theory]
     [InlineData(false, 7, 1, false, true, true)]

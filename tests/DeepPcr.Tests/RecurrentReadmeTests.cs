@@ -44,7 +44,7 @@ public sealed class RecurrentReadmeTests
     [Fact]
     public void TheReadmeBlockIsTheTestedExample()
     {
-        string root = RepositoryRoot();
+        string root = ReadmeBlockTests.RepositoryRoot();
         var readme = File.ReadAllLines(Path.Combine(root, "README.md"));
         int section = Array.FindIndex(readme, l => l.StartsWith("## Recurrent networks", StringComparison.Ordinal));
         Assert.True(section >= 0, "the README has a Recurrent networks section");
@@ -53,18 +53,6 @@ public sealed class RecurrentReadmeTests
         var test = File.ReadAllLines(Path.Combine(root, "tests", "DeepPcr.Tests", "RecurrentReadmeTests.cs"));
         int from = Array.FindIndex(test, l => l.Contains("README recurrent example starts", StringComparison.Ordinal)) + 1;
         int to = Array.FindIndex(test, from, l => l.Contains("README recurrent example ends", StringComparison.Ordinal));
-        Assert.Equal(Code(test[from..to]), Code(readme[start..end]));
-    }
-
-    private static string[] Code(string[] lines) =>
-        lines.Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("using ", StringComparison.Ordinal)).ToArray();
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "README.md")) && Directory.Exists(Path.Combine(dir.FullName, "tests"))) return dir.FullName;
-        }
-        throw new DirectoryNotFoundException($"no repository root above {AppContext.BaseDirectory}");
+        Assert.Equal(ReadmeBlockTests.Code(test[from..to]), ReadmeBlockTests.Code(readme[start..end]));
     }
 }

@@ -102,15 +102,7 @@ public static class RunCommand
         NonFinite.Check(solution.States, "the states", "layer");
         var writer = new SafeTensorWriter();
         TensorFiles.Add(writer, "output", solution.States[chain.Length - 1]);
-        var report = new JsonObject
-        {
-            ["method"] = solution.MethodName,
-            ["engine"] = solution.EngineName,
-            ["iterations"] = solution.Iterations,
-            ["pcr_rounds"] = solution.PcrRounds,
-            ["termination"] = Names.Of(solution.Termination),
-            ["fallback"] = solution.FallbackName,
-        };
+        var report = Names.Outcome(solution);
         if (g is not null)
         {
             var gradients = solverName == "sequential" ? AutogradGradients(chain, x, g) : ParallelGradients(chain, x, solution.States, g, report);

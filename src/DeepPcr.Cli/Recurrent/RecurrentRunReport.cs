@@ -37,18 +37,8 @@ public static class RecurrentRunReport
 
     private static JsonObject Chain(RecurrentChainReport chain)
     {
-        var s = chain.Solution;
-        var entry = new JsonObject
-        {
-            ["layer"] = chain.Layer,
-            ["direction"] = chain.DirectionName,
-            ["method"] = s.MethodName,
-            ["engine"] = s.EngineName,
-            ["iterations"] = s.Iterations,
-            ["pcr_rounds"] = s.PcrRounds,
-            ["termination"] = Names.Of(s.Termination),
-            ["fallback"] = s.FallbackName,
-        };
+        var entry = new JsonObject { ["layer"] = chain.Layer, ["direction"] = chain.DirectionName };
+        foreach (var (key, value) in Names.Outcome(chain.Solution)) entry[key] = value?.DeepClone();
         if (chain.Adjoint is { } adjoint)
         {
             entry["backward_method"] = adjoint.Method == Backward.AdjointMethod.Sequential ? "sequential" : "pcr";
