@@ -195,6 +195,18 @@ public sealed class RecurrentRunCommandTests : IDisposable
         foreach (var (name, value) in s) AssertClose(name, p[name], value, 1e-10);
     }
 
+    [Fact]
+    public void ARunLargerThanTheMemoryLimitIsRefusedBeforeWork()
+    {
+        var made = CliInvocation.Run("make-model", "--cell", "lstm", "--hidden", "32", "-T", "256", "--batch", "4", "--out", folder.PathOf("m"));
+        Assert.True(made.Code == 0, made.Error);
+        var run = CliInvocation.Run("run", "--model", folder.PathOf("m/model.safetensors"), "--input", folder.PathOf("m/input.safetensors"),
+            "--cotangent", folder.PathOf("m/cotangent.safetensors"), "--output", folder.PathOf("out.safetensors"), "--max-memory", "1M");
+        Assert.Equal(2, run.Code);
+        Assert.Contains("Jacobians", Assert.Single(run.ErrorLines));
+        Assert.False(File.Exists(folder.PathOf("out.safetensors")));
+    }
+
     [Theory]
     [InlineData("--cell", "rnn-tanh")]
     [InlineData("--activation", "relu")]
