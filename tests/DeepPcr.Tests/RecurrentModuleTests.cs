@@ -272,6 +272,30 @@ public sealed class RecurrentModuleTests
         Assert.All(ours.named_parameters().Zip(before), pair => Assert.Equal(0.0, Recurrences.MaxAbsDiff(pair.First.parameter, pair.Second)));
     }
 
+    [Fact]
+    public void LoadsHalfPrecisionStateDicts()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var folder = new TempFolder("deeppcr-rnn-f16");
+        torch.manual_seed(81);
+        var source = new ParallelGru(Input, Hidden, cell: RecurrentCell.GruDiag, dtype: ScalarType.Float64);
+        var writer = new DeepPcr.SafeTensors.SafeTensorWriter();
+        var expected = new Dictionary<string, Tensor>();
+        foreach (var (name, parameter) in source.named_parameters())
+        {
+            var values = parameter.detach().contiguous().data<double>().Select(v => (Half)v).ToArray();
+            var bytes = new byte[values.Length * 2];
+            for (int i = 0; i < values.Length; i++) BitConverter.TryWriteBytes(bytes.AsSpan(2 * i), values[i]);
+            writer.Add(name, DeepPcr.SafeTensors.SafeTensorDtype.F16, parameter.shape, bytes);
+            expected[name] = torch.tensor(values.Select(v => (double)v).ToArray(), parameter.shape, ScalarType.Float64);
+        }
+        string path = Path.Combine(folder.Root, "half.safetensors");
+        writer.Save(path);
+        var target = new ParallelGru(Input, Hidden, cell: RecurrentCell.GruDiag, dtype: ScalarType.Float64);
+        target.LoadSafeTensors(path);
+        Assert.All(target.named_parameters(), p => Assert.Equal(0.0, Recurrences.MaxAbsDiff(p.parameter, expected[p.name])));
+    }
+
     private sealed record Pair(Tensor Ours, Tensor Theirs);
 
     /// <summary>Two independent leaf copies of each input (one per module) so that each gets its own gradient.</summary>
