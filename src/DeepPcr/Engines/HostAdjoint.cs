@@ -55,7 +55,7 @@ internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where
         c = new T[length * rowSize];
         outputs = new T[length * rowSize];
         zeros = new T[rowSize];
-        scratch = HostScratch.Lease((2 * block.Size * stride + HostPcr.ScratchFor<T>(width, stride)) * sizeof(T));
+        scratch = HostScratch.Lease((2 * block.Size * stride + HostPcr.ScratchFor<T>(block, stride)) * sizeof(T));
         jacobian = (T*)scratch.Pointer;
         reversed = jacobian + block.Size * stride;
         planes = reversed + block.Size * stride;

@@ -48,7 +48,7 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
         outputs = new T[count * rowSize];
         next = new T[count * rowSize];
         zeros = new T[rowSize];
-        scratch = HostScratch.Lease((block.Size * stride + HostPcr.ScratchFor<T>(width, stride)) * sizeof(T));
+        scratch = HostScratch.Lease((block.Size * stride + HostPcr.ScratchFor<T>(block, stride)) * sizeof(T));
         jacobian = (T*)scratch.Pointer;
         planes = jacobian + block.Size * stride;
     }

@@ -34,8 +34,7 @@ public sealed partial class RecurrentStep : IDrivenChainStep, IBlockDiagonalJaco
             throw new ArgumentException($"projections has shape {TensorChecks.Format(projections.shape)} but (T, B, {gates}·H) with T, B, H >= 1 was expected.", nameof(projections));
         }
         Hidden = (int)(projections.shape[2] / gates);
-        new RecurrentWeights(torch.zeros(new long[] { gates * Hidden, 1 }, dtype: weightHh.dtype, device: weightHh.device), weightHh, null, biasHh).Validate(cell);
-        TensorChecks.SameKind(weightHh, "weight_hh", projections, "projections");
+        RecurrentWeights.CheckRecurrent(cell, Hidden, weightHh, biasHh, projections, "projections");
         StepInputs = projections;
         WeightHh = weightHh;
         BiasHh = biasHh;

@@ -46,25 +46,38 @@ public sealed record RecurrentWeights(Tensor WeightIh, Tensor WeightHh, Tensor? 
             throw new ArgumentException(
                 $"weight_ih has shape {TensorChecks.Format(WeightIh.shape)} but a {name} cell needs [{gates}·H, I] with H, I >= 1 ({gates} gate rows of H each).");
         }
-        long rows = WeightIh.shape[0], hidden = rows / gates;
+        long rows = WeightIh.shape[0];
+        if (BiasIh is not null)
+        {
+            Expect(BiasIh, "bias_ih", $"[{rows}]", rows);
+            TensorChecks.SameKind(BiasIh, "bias_ih", WeightIh, "weight_ih");
+            TensorChecks.Finite(BiasIh, "bias_ih");
+        }
+        TensorChecks.Finite(WeightIh, "weight_ih");
+        CheckRecurrent(cell, rows / gates, WeightHh, BiasHh, WeightIh, "weight_ih");
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless weight_hh and bias_hh fit a cell of H units and share dtype and
+    /// device with <paramref name="like"/>.</summary>
+    internal static void CheckRecurrent(RecurrentCell cell, long hidden, Tensor weightHh, Tensor? biasHh, Tensor like, string likeName)
+    {
+        ArgumentNullException.ThrowIfNull(weightHh);
+        int gates = RecurrentCells.Gates(cell);
+        long rows = gates * hidden;
         if (RecurrentCells.HasDiagonalRecurrence(cell))
         {
-            Expect(WeightHh, "weight_hh", $"[{gates}·H] = [{rows}] (a diagonal cell's recurrent weights are one vector per gate)", rows);
+            Expect(weightHh, "weight_hh", $"[{gates}·H] = [{rows}] (a diagonal cell's recurrent weights are one vector per gate)", rows);
         }
         else
         {
-            Expect(WeightHh, "weight_hh", $"[{gates}·H, H] = [{rows}, {hidden}]", rows, hidden);
+            Expect(weightHh, "weight_hh", $"[{gates}·H, H] = [{rows}, {hidden}]", rows, hidden);
         }
-        if (BiasIh is not null) Expect(BiasIh, "bias_ih", $"[{rows}]", rows);
-        if (BiasHh is not null) Expect(BiasHh, "bias_hh", $"[{rows}]", rows);
-        foreach (var (tensor, label) in new[] { (WeightHh, "weight_hh"), (BiasIh, "bias_ih"), (BiasHh, "bias_hh") })
-        {
-            if (tensor is not null) TensorChecks.SameKind(tensor, label, WeightIh, "weight_ih");
-        }
-        TensorChecks.Finite(WeightIh, "weight_ih");
-        TensorChecks.Finite(WeightHh, "weight_hh");
-        if (BiasIh is not null) TensorChecks.Finite(BiasIh, "bias_ih");
-        if (BiasHh is not null) TensorChecks.Finite(BiasHh, "bias_hh");
+        TensorChecks.SameKind(weightHh, "weight_hh", like, likeName);
+        TensorChecks.Finite(weightHh, "weight_hh");
+        if (biasHh is null) return;
+        Expect(biasHh, "bias_hh", $"[{rows}]", rows);
+        TensorChecks.SameKind(biasHh, "bias_hh", like, likeName);
+        TensorChecks.Finite(biasHh, "bias_hh");
     }
 
     private static void Expect(Tensor tensor, string label, string wanted, params long[] shape)

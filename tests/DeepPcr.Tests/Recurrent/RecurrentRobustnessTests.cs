@@ -12,11 +12,10 @@ namespace DeepPcr.Tests.Recurrent;
 /// </summary>
 public class RecurrentRobustnessTests
 {
+    public static TheoryData<RecurrentCell> AllCells() => new(Enum.GetValues<RecurrentCell>());
+
     [Theory]
-    [InlineData(RecurrentCell.Gru)]
-    [InlineData(RecurrentCell.Lstm)]
-    [InlineData(RecurrentCell.GruDiag)]
-    [InlineData(RecurrentCell.LstmCifgDiag)]
+    [MemberData(nameof(AllCells))]
     public void Float32AgreesWithFloat64(RecurrentCell cell)
     {
         using var scope = torch.NewDisposeScope();
@@ -42,10 +41,7 @@ public class RecurrentRobustnessTests
     }
 
     [Theory]
-    [InlineData(RecurrentCell.Gru)]
-    [InlineData(RecurrentCell.Lstm)]
-    [InlineData(RecurrentCell.GruDiag)]
-    [InlineData(RecurrentCell.LstmCifgDiag)]
+    [MemberData(nameof(AllCells))]
     public void LargeRecurrentGainStillGivesTheSequentialAnswer(RecurrentCell cell)
     {
         using var scope = torch.NewDisposeScope();
@@ -64,10 +60,7 @@ public class RecurrentRobustnessTests
     }
 
     [Theory]
-    [InlineData(RecurrentCell.Gru)]
-    [InlineData(RecurrentCell.Lstm)]
-    [InlineData(RecurrentCell.GruDiag)]
-    [InlineData(RecurrentCell.LstmCifgDiag)]
+    [MemberData(nameof(AllCells))]
     public void AutoNamesWhatItRanAndGivesTheSequentialAnswer(RecurrentCell cell)
     {
         using var scope = torch.NewDisposeScope();

@@ -79,7 +79,8 @@ internal readonly record struct HostBlock(JacobianStructure Kind, int Width, int
         }
     }
 
-    /// <summary>T[i, j, m] = sum_l O[i, l, m] I[l, j, m].</summary>
+    /// <summary>T[i, j, m] = sum_l O[i, l, m] I[l, j, m], vectorised over m; the sum (not its partial sums) flushed below
+    /// <paramref name="cutoff"/>.</summary>
     private unsafe void BlockDiagonalCompose<T>(T* outer, T* inner, T* target, T cutoff) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int k = Blocks, h = Part;
@@ -88,11 +89,12 @@ internal readonly record struct HostBlock(JacobianStructure Kind, int Width, int
             for (int j = 0; j < k; j++)
             {
                 T* t = target + (i * k + j) * h;
-                for (int m = 0; m < h; m++)
+                for (int l = 0; l < k; l++)
                 {
-                    T sum = T.Zero;
-                    for (int l = 0; l < k; l++) sum += outer[(i * k + l) * h + m] * inner[(l * k + j) * h + m];
-                    t[m] = ElementwiseOps.Flush(sum, cutoff);
+                    T limit = l == k - 1 ? cutoff : T.Zero;
+                    T* o = outer + (i * k + l) * h, n = inner + (l * k + j) * h;
+                    if (l == 0) ElementwiseOps.Multiply(o, n, t, h, limit);
+                    else ElementwiseOps.MultiplyAdd(o, n, t, h, limit);
                 }
             }
         }

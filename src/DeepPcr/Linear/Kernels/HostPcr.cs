@@ -23,7 +23,7 @@ internal static unsafe class HostPcr
     /// <param name="stride">The plane stride.</param>
     /// <param name="c">(n, B, w) row-major; overwritten with the solution.</param>
     /// <param name="z0">(B, w) row-major.</param>
-    /// <param name="planes">Scratch of at least <see cref="ScratchFor"/> values, 64-byte aligned.</param>
+    /// <param name="planes">Scratch of at least <see cref="ScratchFor{T}(int, long)"/> values, 64-byte aligned.</param>
     /// <param name="chunk">0 for plain PCR, else the rows per chunk of <see cref="ChunkedPcrKernel"/>.</param>
     /// <returns>The rounds run.</returns>
     public static int SolveDense<T>(int length, int batch, int width, T* a, long stride, T* c, T* z0, T* planes, int chunk = 0)
@@ -73,6 +73,11 @@ internal static unsafe class HostPcr
     /// <summary>The scratch <see cref="SolveDense{T}"/> needs, in values (for at most <paramref name="stride"/> rows).</summary>
     public static long ScratchFor<T>(int width, long stride) where T : unmanaged =>
         TiledPcrKernel.Size<T>(stride, width * width) + TiledPcrKernel.RowStatesScratchFor<T>(stride, width);
+
+    /// <summary>The scratch <see cref="Solve{T}"/> needs for blocks of this structure: the tiled kernel's for dense blocks,
+    /// none for the others (their row-major copy is allocated by the solve).</summary>
+    public static long ScratchFor<T>(HostBlock block, long stride) where T : unmanaged =>
+        block.Kind == Chains.JacobianStructure.Dense ? ScratchFor<T>(block.Width, stride) : 0;
 
     /// <summary>
     /// The plane stride of N rows: N rounded up to whole vectors, plus one vector, so that the w^2 planes of a block
