@@ -15,6 +15,14 @@ public readonly record struct ChainPartition(int Length, int Ranks, int Rank)
     /// <summary>The steps of the segment (0 when the rank holds none).</summary>
     public int Count => (int)((long)(Rank + 1) * Length / Ranks) - First;
 
+    /// <summary>The PCR rounds across P ranks in one linear solve: ceil(log2 P).</summary>
+    public static int RoundsFor(int ranks)
+    {
+        int rounds = 0;
+        for (long s = 1; s < ranks; s *= 2) rounds++;
+        return rounds;
+    }
+
     /// <summary>The partition of a chain over a group.</summary>
     public static ChainPartition Of(int length, RankGroup group)
     {

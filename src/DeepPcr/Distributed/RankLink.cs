@@ -35,15 +35,7 @@ internal sealed unsafe class RankLink<T> where T : unmanaged, IFloatingPointIeee
     public bool StartsChain => position == 0;
 
     /// <summary>The PCR rounds across ranks of one solve: ceil(log2 P).</summary>
-    public int Rounds => RoundsFor(group.Size);
-
-    /// <summary>ceil(log2 P).</summary>
-    public static int RoundsFor(int ranks)
-    {
-        int rounds = 0;
-        for (int s = 1; s < ranks; s *= 2) rounds++;
-        return rounds;
-    }
+    public int Rounds => ChainPartition.RoundsFor(group.Size);
 
     /// <summary>
     /// Solves the chain; on return <paramref name="c"/> holds this segment's states and <paramref name="start"/> (B, w)
