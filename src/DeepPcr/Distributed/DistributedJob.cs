@@ -21,6 +21,7 @@ public static class DistributedJob
     {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(describe);
+        RankConsole.PreferPlainOutput();
         var world = MpiWorld.Start();
         int threads = MpiLaunch.ThreadsPerRank(HostThreads.Cores, world.Size);
         HostThreads.Limit = threads;

@@ -1,6 +1,6 @@
 using DeepPcr.Mpi;
 
-namespace DeepPcr.Cli.Distributed;
+namespace DeepPcr.Distributed;
 
 /// <summary>
 /// Open MPI's mpirun hands each rank a pseudo-terminal as stdout and forwards it; .NET then takes stdout for an
@@ -11,7 +11,7 @@ namespace DeepPcr.Cli.Distributed;
 /// </summary>
 public static class RankConsole
 {
-    /// <summary>Call first in Main, before anything touches the console.</summary>
+    /// <summary>Call first in Main, before anything touches the console (<see cref="DistributedJob.Run"/> calls it too).</summary>
     public static void PreferPlainOutput()
     {
         if (MpiLaunch.UnderLauncher) Environment.SetEnvironmentVariable("TERM", "dumb");
