@@ -13,7 +13,7 @@ public sealed class CommandTests
     {
         Skip.If(MpiJob.Mpirun is null, MpiJob.NoMpirun);
         var job = MpiJob.Launch(3, "DeepPcr.Cli.dll",
-            "mlp --layers 400 --width 8 --batch 2 --dtype float64 --repeats 1 --distributed --json".Split(' '), TimeSpan.FromMinutes(4));
+            "mlp --layers 400 --width 8 --batch 2 --dtype float64 --repeats 1 --distributed --json".Split(' '), TimeSpan.FromMinutes(8));
         Assert.False(job.TimedOut, job.Error);
         Assert.True(job.ExitCode == 0, $"exit {job.ExitCode}: {job.Error}");
         var lines = job.JsonLines.ToList();
@@ -43,7 +43,7 @@ public sealed class CommandTests
             Assert.Equal(0, DeepPcr.Cli.Program.Main($"make-model -L 13 -w 3 -B 2 --dtype float64 --out {folder}".Split(' ')));
             var common = $"--model {F("model.safetensors")} --input {F("input.safetensors")} --cotangent {F("cotangent.safetensors")}";
             Assert.Equal(0, DeepPcr.Cli.Program.Main($"run {common} --output {F("single.safetensors")}".Split(' ')));
-            var job = MpiJob.Launch(4, "DeepPcr.Cli.dll", $"run {common} --output {F("split.safetensors")} --distributed --json".Split(' '), TimeSpan.FromMinutes(3));
+            var job = MpiJob.Launch(4, "DeepPcr.Cli.dll", $"run {common} --output {F("split.safetensors")} --distributed --json".Split(' '), TimeSpan.FromMinutes(6));
             Assert.False(job.TimedOut, job.Error);
             Assert.True(job.ExitCode == 0, $"exit {job.ExitCode}: {job.Error}");
             Assert.Equal(4, JsonNode.Parse(job.JsonLines.Single())!["ranks"]!.GetValue<int>());
@@ -68,7 +68,7 @@ public sealed class CommandTests
     [Fact]
     public void DistributedWithoutMpirunIsAUsageError()
     {
-        var job = MpiJob.Alone("DeepPcr.Cli.dll", "mlp --layers 8 --distributed".Split(' '), new Dictionary<string, string>(), TimeSpan.FromMinutes(2));
+        var job = MpiJob.Alone("DeepPcr.Cli.dll", "mlp --layers 8 --distributed".Split(' '), new Dictionary<string, string>(), TimeSpan.FromMinutes(4));
         Assert.Equal(2, job.ExitCode);
         Assert.Contains("not started by mpirun", job.Error);
         Assert.Contains("mpirun -np 4 deeppcr", job.Error);
@@ -78,7 +78,7 @@ public sealed class CommandTests
     public void DistributedWithoutLibmpiSaysSo()
     {
         var environment = new Dictionary<string, string> { ["OMPI_COMM_WORLD_SIZE"] = "1", ["DEEPPCR_LIBMPI"] = "/nonexistent/libmpi.so.40" };
-        var job = MpiJob.Alone("DeepPcr.Cli.dll", "mlp --layers 8 --distributed".Split(' '), environment, TimeSpan.FromMinutes(2));
+        var job = MpiJob.Alone("DeepPcr.Cli.dll", "mlp --layers 8 --distributed".Split(' '), environment, TimeSpan.FromMinutes(4));
         Assert.Equal(2, job.ExitCode);
         Assert.Contains("no libmpi could be loaded", job.Error);
         Assert.Contains("apt-get install openmpi-bin libopenmpi-dev", job.Error);

@@ -24,8 +24,8 @@ public sealed class DistributedAgreementTests
     public void SplitSolvesAgreeWithTheSingleProcessSolve(int ranks)
     {
         Skip.If(MpiJob.Mpirun is null, MpiJob.NoMpirun);
-        var job = MpiJob.Launch(ranks, "DeepPcr.MpiCheck.dll", Cases, TimeSpan.FromMinutes(4));
-        Assert.False(job.TimedOut, $"mpirun -np {ranks} did not finish in 4 minutes: {job.Error}");
+        var job = MpiJob.Launch(ranks, "DeepPcr.MpiCheck.dll", Cases, TimeSpan.FromMinutes(8));
+        Assert.False(job.TimedOut, $"mpirun -np {ranks} did not finish in 8 minutes: {job.Error}");
         Assert.True(job.ExitCode == 0, $"exit {job.ExitCode}: {job.Error}");
         var reports = job.JsonLines.Select(l => JsonNode.Parse(l)!).ToList();
         Assert.Equal(Cases.Length, reports.Count);

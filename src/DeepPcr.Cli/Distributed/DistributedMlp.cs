@@ -46,13 +46,7 @@ public static class DistributedMlp
         if (group.Rank != 0) return null;
 
         var report = Provenance.Envelope(point.DtypeName, Threads(HostThreads.Limit), args);
-        report["layers"] = point.Layers;
-        report["width"] = point.Width;
-        report["batch"] = point.Batch;
-        report["activation"] = point.Activation.Name();
-        report["gain"] = point.Gain;
-        report["seed"] = point.Seed;
-        report["repeats"] = point.Repeats;
+        MlpExperiment.AddPoint(report, point);
         report["ranks"] = group.Size;
         report["threads_per_rank"] = HostThreads.Limit;
         report["bytes_exchanged"] = forwardBytes + backwardBytes;
@@ -62,22 +56,23 @@ public static class DistributedMlp
         report["exchange_rounds"] = forwardRounds + backwardRounds;
         report["exchange_rounds_per_solve"] = ChainPartition.RoundsFor(group.Size) + 1;
         report["phase_ms"] = new JsonObject(clock.PhaseMs.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value)));
+        report["communication_ms"] = new JsonObject(clock.CommunicationMs.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value)));
         report["rank_memory"] = RankMemory(point.Layers, group.Size, peaks);
-        report["forward"] = new JsonObject
+        var forwardReport = DistributedRun.Summary(forward);
+        report["forward"] = forwardReport;
+        forwardReport.Remove("ranks");
+        foreach (var (key, value) in new JsonObject
         {
-            ["method"] = "deeppcr",
-            ["engine"] = "distributed",
-            ["iterations"] = forward.Iterations,
-            ["pcr_rounds"] = forward.ExchangeRounds,
-            ["termination"] = Names.Of(forward.Termination),
-            ["fallback"] = "none",
             ["max_rel_error"] = errors.Forward,
             ["error_estimate"] = forward.ErrorEstimates.Count > 0 ? forward.ErrorEstimates[^1] : null,
             ["deeppcr_ms"] = forwardMs,
             ["sequential_relay_ms"] = relayMs,
             ["speedup_vs_sequential_relay"] = relayMs / forwardMs,
             ["note"] = forward.Converged ? null : $"DeepPCR did not converge ({Names.Of(forward.Termination)}{(forward.Alarm is null ? "" : ": " + forward.Alarm)}); the distributed solve has no fallback",
-        };
+        }.ToArray())
+        {
+            forwardReport[key] = value?.DeepClone();
+        }
         report["backward"] = new JsonObject
         {
             ["method"] = "deeppcr",

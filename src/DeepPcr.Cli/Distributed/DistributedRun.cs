@@ -26,6 +26,18 @@ public static class DistributedRun
         return DistributedCommand.Ranks(group => Solve(chain, x, g, outputPath, json, group));
     });
 
+    /// <summary>The forward solve's record as `run --json` gives it: method, engine, iterations, pcr_rounds (across ranks), termination, fallback, ranks.</summary>
+    public static JsonObject Summary(DistributedSolution forward) => new()
+    {
+        ["method"] = "deeppcr",
+        ["engine"] = "distributed",
+        ["iterations"] = forward.Iterations,
+        ["pcr_rounds"] = forward.ExchangeRounds,
+        ["termination"] = Names.Of(forward.Termination),
+        ["fallback"] = "none",
+        ["ranks"] = forward.Partition.Ranks,
+    };
+
     private static int Solve(MlpChain chain, Tensor x, Tensor? g, string outputPath, bool json, RankGroup group)
     {
         long bytes = group.BytesSent, rounds = group.ExchangeRounds;
@@ -36,16 +48,7 @@ public static class DistributedRun
             if (group.Rank == 0) Console.Error.WriteLine($"error: the distributed solve did not converge ({Names.Of(forward.Termination)}{(forward.Alarm is null ? "" : ": " + forward.Alarm)}); it has no fallback: run without --distributed for the sequential fallback.");
             return ExitCodes.NumericalFailure;
         }
-        var report = new JsonObject
-        {
-            ["method"] = "deeppcr",
-            ["engine"] = "distributed",
-            ["iterations"] = forward.Iterations,
-            ["pcr_rounds"] = forward.ExchangeRounds,
-            ["termination"] = Names.Of(forward.Termination),
-            ["fallback"] = "none",
-            ["ranks"] = group.Size,
-        };
+        var report = Summary(forward);
         int width = chain.Width, batch = (int)x.shape[0], length = chain.Length;
         var p = forward.Partition;
         var last = RankGather.One(group, p.Count > 0 && p.First + p.Count == length ? forward.States[p.Count - 1] : null, new long[] { batch, width }, x.dtype);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using DeepPcr.Mpi;
 
@@ -23,6 +24,12 @@ public abstract class RankGroup
     /// <summary>Exchange rounds (paired sends and receives) this rank has taken part in so far.</summary>
     public long ExchangeRounds { get; private set; }
 
+    /// <summary>Seconds this rank has spent inside exchanges and reductions so far: the transfers and the waits for
+    /// slower ranks together.</summary>
+    public double CommunicationSeconds => Stopwatch.GetElapsedTime(0, communicationTicks).TotalSeconds;
+
+    private long communicationTicks;
+
     /// <summary>The group of every rank of MPI_COMM_WORLD.</summary>
     public static RankGroup Mpi(MpiWorld world) => new MpiGroup(world ?? throw new ArgumentNullException(nameof(world)));
 
@@ -38,7 +45,9 @@ public abstract class RankGroup
         bool sends = destination >= 0 && destination < Size;
         if (sends) BytesSent += (long)send.Length * Marshal.SizeOf<T>();
         ExchangeRounds++;
+        long started = Stopwatch.GetTimestamp();
         Transfer(MemoryMarshal.AsBytes(send), sends ? destination : -1, MemoryMarshal.AsBytes(receive), source >= 0 && source < Size ? source : -1);
+        communicationTicks += Stopwatch.GetTimestamp() - started;
     }
 
     /// <summary>Replaces every value by its largest over all ranks; NaN on any rank gives NaN.</summary>
@@ -51,14 +60,19 @@ public abstract class RankGroup
             encoded[i] = double.IsNaN(values[i]) ? double.NegativeInfinity : values[i];
             encoded[values.Length + i] = double.IsNaN(values[i]) ? 1 : 0;
         }
+        long started = Stopwatch.GetTimestamp();
         ReduceMax(encoded);
+        communicationTicks += Stopwatch.GetTimestamp() - started;
         for (int i = 0; i < values.Length; i++) values[i] = encoded[values.Length + i] > 0 ? double.NaN : encoded[i];
     }
 
     /// <summary>Replaces every value by its sum over all ranks.</summary>
     public void Sum(Span<double> values)
     {
-        if (Size > 1) ReduceSum(values);
+        if (Size == 1) return;
+        long started = Stopwatch.GetTimestamp();
+        ReduceSum(values);
+        communicationTicks += Stopwatch.GetTimestamp() - started;
     }
 
     /// <summary>True on every rank when <paramref name="value"/> holds on every rank.</summary>
