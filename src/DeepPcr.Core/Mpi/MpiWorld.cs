@@ -79,7 +79,8 @@ public sealed unsafe class MpiWorld
     /// <summary>Replaces every value by its sum over all ranks.</summary>
     public void SumInPlace(Span<double> values) => Reduce(values, mpi.Sum, "MPI_Allreduce(sum)");
 
-    /// <summary>Replaces every value by its maximum over all ranks (NaN on any rank gives NaN, as Open MPI's max does not promise: callers encode NaN themselves).</summary>
+    /// <summary>Replaces every value by its maximum over all ranks. MPI does not define the maximum of NaN: callers that
+    /// must keep NaN encode it separately (RankGroup.Max does).</summary>
     public void MaxInPlace(Span<double> values) => Reduce(values, mpi.Max, "MPI_Allreduce(max)");
 
     /// <summary>Copies rank <paramref name="root"/>'s bytes to every rank.</summary>
