@@ -1,14 +1,16 @@
 using DeepPcr.Chains;
 using DeepPcr.Models.Mlp;
 using DeepPcr.Models.ResNet;
+using DeepPcr.Recurrent;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepPcr.MpiCheck;
 
 /// <summary>
-/// One case of the check, written kind:L:w:B[:dtype]: kind mlp (tanh, gain 0.9) or residual (h = 0.1), or fail:L:w:B:k
-/// for a chain whose step k throws when it is evaluated (so only the rank that holds step k fails).
+/// One case of the check, written kind:L:w:B[:dtype]: kind mlp (tanh, gain 0.9), residual (h = 0.1), or a recurrent
+/// cell (gru, gru-diag, lstm-cifg-diag: L time steps of hidden size w, seeded input projections), or fail:L:w:B:k for a
+/// chain whose step k throws when it is evaluated (so only the rank that holds step k fails).
 /// </summary>
 public sealed record CheckCase(string Kind, int Length, int Width, int Batch, ScalarType Dtype, int FailingStep)
 {
@@ -27,6 +29,7 @@ public sealed record CheckCase(string Kind, int Length, int Width, int Batch, Sc
     public (IChainStep Chain, Tensor Input, Tensor Cotangent) Build()
     {
         var generator = new Generator(7);
+        if (Kind is "gru" or "gru-diag" or "lstm-cifg-diag") return Recurrent(RecurrentCells.Parse(Kind), generator);
         var weights = torch.randn(new long[] { Length, Width, Width }, dtype: ScalarType.Float64, generator: generator) * (0.9 / Math.Sqrt(Width));
         var biases = torch.randn(new long[] { Length, Width }, dtype: ScalarType.Float64, generator: generator) * 0.1;
         var input = torch.randn(new long[] { Batch, Width }, dtype: ScalarType.Float64, generator: generator).to_type(Dtype);
@@ -41,5 +44,19 @@ public sealed record CheckCase(string Kind, int Length, int Width, int Batch, Sc
             _ => throw new ArgumentException($"Unknown case kind '{Kind}'; use mlp, residual or fail."),
         };
         return (chain, input, cotangent);
+    }
+
+    /// <summary>A recurrent layer along time: T = L steps, hidden size H = w, weights N(0, 0.5^2 / H).</summary>
+    private (IChainStep Chain, Tensor Input, Tensor Cotangent) Recurrent(RecurrentCell cell, Generator generator)
+    {
+        int gates = RecurrentCells.Gates(cell), hidden = Width;
+        var projections = torch.randn(new long[] { Length, Batch, gates * hidden }, dtype: ScalarType.Float64, generator: generator).to_type(Dtype);
+        var shape = RecurrentCells.HasDiagonalRecurrence(cell) ? new long[] { gates * hidden } : new long[] { gates * hidden, hidden };
+        var weightHh = (torch.randn(shape, dtype: ScalarType.Float64, generator: generator) * (0.5 / Math.Sqrt(hidden))).to_type(Dtype);
+        var biasHh = (torch.randn(new long[] { gates * hidden }, dtype: ScalarType.Float64, generator: generator) * 0.1).to_type(Dtype);
+        var step = new RecurrentStep(cell, projections, weightHh, biasHh);
+        var input = torch.randn(new long[] { Batch, step.Width }, dtype: ScalarType.Float64, generator: generator).to_type(Dtype);
+        var cotangent = torch.randn(new long[] { Batch, step.Width }, dtype: ScalarType.Float64, generator: generator).to_type(Dtype);
+        return (step, input, cotangent);
     }
 }

@@ -35,7 +35,8 @@ static JsonObject Check(CheckCase c, RankGroup group)
     var adjoint = AdjointSolver.Solve(chain, input, single.States, cotangent);
     var p = forward.Partition;
     Tensor Rows(Tensor all) => all.narrow(0, p.First, p.Count);
-    var parameters = adjoint.ParameterGradients.Select(Rows).ToArray();
+    // Parameter gradients per segment come from steps that hand out segments of their own (MLP, residual chains).
+    var parameters = chain is DeepPcr.Chains.ISegmentedChainStep ? adjoint.ParameterGradients.Select(Rows).ToArray() : Array.Empty<Tensor>();
     return new JsonObject
     {
         ["case"] = $"{c.Kind}:{c.Length}:{c.Width}:{c.Batch}:{(c.Dtype == ScalarType.Float32 ? "float32" : "float64")}",

@@ -1,5 +1,6 @@
 using System.Numerics;
 using DeepPcr.Chains;
+using DeepPcr.Linear;
 using DeepPcr.Linear.Kernels;
 using DeepPcr.Newton;
 using static TorchSharp.torch;
@@ -17,7 +18,8 @@ internal sealed unsafe class DistributedAdjoint<T> : IAdjointBackend, IDisposabl
 {
     private readonly IHostChainStep segment;
     private readonly RankLink<T> link;
-    private readonly int first, rows, batch, width, rowSize, block;
+    private readonly int first, rows, batch, width, rowSize;
+    private readonly HostBlock block;
     private readonly long stride;
     private readonly ScalarType dtype;
     private readonly T[] chain, cotangents, outputs, v, after, zeros;
@@ -42,7 +44,7 @@ internal sealed unsafe class DistributedAdjoint<T> : IAdjointBackend, IDisposabl
         batch = (int)start.shape[0];
         this.width = width;
         rowSize = batch * width;
-        block = width * width;
+        block = BlockStructure.Of(segment).HostBlock(width);
         dtype = start.dtype;
         stride = HostPcr.StrideFor<T>((long)rows * batch);
         chain = new T[(rows + 1) * rowSize];
@@ -54,9 +56,9 @@ internal sealed unsafe class DistributedAdjoint<T> : IAdjointBackend, IDisposabl
         v = new T[rows * rowSize];
         after = new T[rowSize];
         zeros = new T[rowSize];
-        scratch = HostScratch.Lease(2 * block * stride * sizeof(T));
+        scratch = HostScratch.Lease(2 * block.Size * stride * sizeof(T));
         jacobian = (T*)scratch.Pointer;
-        reversed = jacobian + block * stride;
+        reversed = jacobian + block.Size * stride;
     }
 
     /// <summary>(n, B, w): lambda of this segment's states, after the solve.</summary>
@@ -71,7 +73,7 @@ internal sealed unsafe class DistributedAdjoint<T> : IAdjointBackend, IDisposabl
     /// <inheritdoc />
     public void Linearize()
     {
-        if (rows > 0) segment.EvaluateOnHost<T>(first, batch, chain.AsSpan(0, rows * rowSize), outputs, new Span<T>(jacobian, (int)(block * stride)), stride);
+        if (rows > 0) segment.EvaluateOnHost<T>(first, batch, chain.AsSpan(0, rows * rowSize), outputs, new Span<T>(jacobian, (int)(block.Size * stride)), stride);
     }
 
     /// <inheritdoc />
@@ -81,8 +83,8 @@ internal sealed unsafe class DistributedAdjoint<T> : IAdjointBackend, IDisposabl
         int rounds = 0;
         fixed (T* pv = v, pz = zeros, pAfter = after)
         {
-            if (sequential) link.SolveInOrder(rows, batch, width, reversed, stride, pv, pz, pAfter);
-            else rounds = link.Solve(rows, batch, width, reversed, stride, pv, pz, pAfter);
+            if (sequential) link.SolveInOrder(rows, batch, block, reversed, stride, pv, pz, pAfter);
+            else rounds = link.Solve(rows, batch, block, reversed, stride, pv, pz, pAfter);
         }
         // Reversed row k is step j = n - 1 - k; lambda_j = v_{j+1} + g_j with v_n = the v handed over from the next segment.
         lambda = new T[rows * rowSize];
@@ -97,22 +99,22 @@ internal sealed unsafe class DistributedAdjoint<T> : IAdjointBackend, IDisposabl
     /// <summary>Reversed row k holds J_j^T of step j = n - 1 - k, and its right-hand side J_j^T g_j goes to v.</summary>
     private void Reverse()
     {
-        for (int k = 0; k < rows; k++)
+        int size = block.Size;
+        var values = new T[2 * size];
+        fixed (T* a = values, pv = v, pg = cotangents)
         {
-            int j = rows - 1 - k;
-            for (int b = 0; b < batch; b++)
+            T* transposed = a + size;
+            for (int k = 0; k < rows; k++)
             {
-                long from = (long)j * batch + b, to = (long)k * batch + b;
-                for (int p = 0; p < width; p++)
+                int j = rows - 1 - k;
+                for (int b = 0; b < batch; b++)
                 {
-                    T sum = T.Zero;
-                    for (int q = 0; q < width; q++)
-                    {
-                        T entry = jacobian[(q * width + p) * stride + from];
-                        reversed[(p * width + q) * stride + to] = entry;
-                        sum += entry * cotangents[from * width + q];
-                    }
-                    v[to * width + p] = sum;
+                    long from = (long)j * batch + b, to = (long)k * batch + b;
+                    block.Gather(jacobian, stride, from, a);
+                    for (int e = 0; e < size; e++) transposed[block.Transposed(e)] = a[e];
+                    for (int e = 0; e < size; e++) reversed[e * stride + to] = transposed[e];
+                    for (int i = 0; i < width; i++) pv[to * width + i] = T.Zero;
+                    block.ApplyAdd(transposed, pg + from * width, pv + to * width, Limits<T>.SmallestNormal);
                 }
             }
         }

@@ -16,12 +16,12 @@ namespace DeepPcr.Distributed;
 /// <see cref="DistributedAdjoint{T}"/>. Each rank evaluates only its own steps and Jacobians; what crosses between
 /// ranks per linear solve is ceil(log2 P) + 1 rounds of at most (w^2 + w) B values per rank, and a few reduced norms.
 /// Every rank calls the same methods with the same chain, input and options (collective calls). Exact Newton with
-/// dense Jacobians and plain steps, as the host engine runs it, on CPU float32/float64 states.
+/// Jacobians in the step's declared structure and plain steps, as the host engine runs it, on CPU float32/float64 states.
 /// </summary>
 public static class DistributedSolver
 {
     /// <summary>The forward solve: this rank's segment of z_1..z_L.</summary>
-    /// <param name="step">The chain, the same on every rank: an <see cref="IHostChainStep"/> with dense Jacobians;
+    /// <param name="step">The chain, the same on every rank: an <see cref="IHostChainStep"/>;
     /// an <see cref="ISegmentedChainStep"/> hands each rank a segment of its own.</param>
     /// <param name="input">(B, w): z_0, the same on every rank (read on rank 0, and for the guess).</param>
     /// <param name="group">The ranks.</param>
@@ -124,10 +124,10 @@ public static class DistributedSolver
     private static IHostChainStep Check(IChainStep step, Tensor input)
     {
         ChainInput.Validate(step, input);
-        if (step.JacobianStructure != JacobianStructure.Dense || !EngineSelection.HostApplies(step, input))
+        if (!EngineSelection.HostApplies(step, input))
         {
             throw new ArgumentException(
-                "The distributed backend runs the host engine: a step with host kernels (IHostChainStep) and dense Jacobians, on CPU float32 or float64 states outside autograd.",
+                "The distributed backend runs the host engine: a step with host kernels (IHostChainStep), on CPU float32 or float64 states outside autograd.",
                 nameof(step));
         }
         return (IHostChainStep)step;

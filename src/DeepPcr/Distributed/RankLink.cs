@@ -10,7 +10,8 @@ namespace DeepPcr.Distributed;
 /// reduction in ceil(log2 P) exchange rounds (the scan of DESIGN.md section 1.2 with the combine rule
 /// (P_j, e_j) o (P_i, e_i) = (P_j P_i, P_j e_i + e_j), one segment per row), one more round hands each rank the last
 /// state of the segment before it, and each rank back-substitutes its rows. A rank that is already solved sends only
-/// its state (B w values); the others send their map and state ((w^2 + w) B values). The chain's start state z_0 is
+/// its state (B w values); the others send their map and state ((w^2 + w) B values for dense blocks, (s + w) B for
+/// blocks of s stored entries). The chain's start state z_0 is
 /// known on the first segment's rank only.
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
@@ -43,21 +44,21 @@ internal sealed unsafe class RankLink<T> where T : unmanaged, IFloatingPointIeee
     /// </summary>
     /// <param name="rows">n, this segment's rows (0 allowed).</param>
     /// <param name="batch">B.</param>
-    /// <param name="width">w.</param>
-    /// <param name="a">Dense blocks in the planar layout with plane stride <paramref name="stride"/>.</param>
+    /// <param name="block">The declared block structure (w and how a block is stored, composed and applied).</param>
+    /// <param name="a">Blocks in the planar layout with plane stride <paramref name="stride"/>.</param>
     /// <param name="stride">The plane stride.</param>
     /// <param name="c">(n, B, w), overwritten with the solution.</param>
     /// <param name="z0">(B, w): z_0, read on the rank that starts the chain.</param>
     /// <param name="start">(B, w), written.</param>
-    public int Solve(int rows, int batch, int width, T* a, long stride, T* c, T* z0, T* start)
+    public int Solve(int rows, int batch, HostBlock block, T* a, long stride, T* c, T* z0, T* start)
     {
-        int rowSize = batch * width, block = width * width;
-        var map = new T[batch * block];
+        int rowSize = batch * block.Width;
+        var map = new T[batch * block.Size];
         var end = new T[rowSize];
-        SegmentWalk.Reduce(rows, batch, width, a, stride, c, StartsChain ? z0 : null, map, end, withMap: !StartsChain);
-        int rounds = Combine(map, end, batch, width);
+        SegmentWalk.Reduce(rows, batch, block, a, stride, c, StartsChain ? z0 : null, map, end, withMap: !StartsChain);
+        int rounds = Combine(map, end, batch, block);
         ReceiveStart(end, z0, start, rowSize);
-        SegmentWalk.Substitute(rows, batch, width, a, stride, c, start);
+        SegmentWalk.Substitute(rows, batch, block, a, stride, c, start);
         return rounds;
     }
 
@@ -65,14 +66,14 @@ internal sealed unsafe class RankLink<T> where T : unmanaged, IFloatingPointIeee
     /// The same chain row by row: each rank waits for the last state of the segment before it, walks its rows and
     /// hands its last state on (P - 1 exchange rounds on the critical path: the sequential fallback).
     /// </summary>
-    public void SolveInOrder(int rows, int batch, int width, T* a, long stride, T* c, T* z0, T* start)
+    public void SolveInOrder(int rows, int batch, HostBlock block, T* a, long stride, T* c, T* z0, T* start)
     {
-        int rowSize = batch * width;
+        int rowSize = batch * block.Width;
         var received = new T[rowSize];
         if (StartsChain) new Span<T>(z0, rowSize).CopyTo(received);
         else group.Exchange<T>(ReadOnlySpan<T>.Empty, -1, received, Neighbour(-1));
         received.CopyTo(new Span<T>(start, rowSize));
-        SegmentWalk.Substitute(rows, batch, width, a, stride, c, start);
+        SegmentWalk.Substitute(rows, batch, block, a, stride, c, start);
         var last = rows == 0 ? received : new Span<T>(c + (long)(rows - 1) * rowSize, rowSize).ToArray();
         group.Exchange<T>(last, Neighbour(+1), Span<T>.Empty, -1);
     }
@@ -81,11 +82,10 @@ internal sealed unsafe class RankLink<T> where T : unmanaged, IFloatingPointIeee
     /// PCR across ranks: in round s = 1, 2, 4, ... position q receives from q - s and sends to q + s; on return
     /// <paramref name="end"/> is this segment's last state in the solution.
     /// </summary>
-    private int Combine(T[] map, T[] end, int batch, int width)
+    private int Combine(T[] map, T[] end, int batch, HostBlock block)
     {
-        int block = width * width, rounds = 0;
-        var dense = HostBlock.Dense(width);
-        var composed = new T[block];
+        int size = block.Size, width = block.Width, rounds = 0;
+        var composed = new T[size];
         for (int s = 1; s < group.Size; s *= 2, rounds++)
         {
             bool solved = position < s, senderSolved = position - s < s;
@@ -98,11 +98,11 @@ internal sealed unsafe class RankLink<T> where T : unmanaged, IFloatingPointIeee
             {
                 for (int b = 0; b < batch; b++)
                 {
-                    T* own = pMap + (long)b * block;
-                    dense.ApplyAdd(own, pIn + offset + b * width, pEnd + b * width, Limits<T>.SmallestNormal);
+                    T* own = pMap + (long)b * size;
+                    block.ApplyAdd(own, pIn + offset + b * width, pEnd + b * width, Limits<T>.SmallestNormal);
                     if (senderSolved) continue;
-                    dense.Compose(own, pIn + (long)b * block, pComposed, Limits<T>.Cutoff);
-                    new Span<T>(pComposed, block).CopyTo(new Span<T>(own, block));
+                    block.Compose(own, pIn + (long)b * size, pComposed, Limits<T>.Cutoff);
+                    new Span<T>(pComposed, size).CopyTo(new Span<T>(own, size));
                 }
             }
         }

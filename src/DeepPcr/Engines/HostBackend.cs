@@ -12,7 +12,8 @@ namespace DeepPcr.Engines;
 /// <summary>
 /// The Newton loop's backend in host memory, for steps with host kernels (<see cref="IHostChainStep"/>) on CPU
 /// float32/float64 states: every evaluation, Jacobian, PCR solve and norm in buffers allocated once per run, so no
-/// framework call sits inside the loop. Exact Newton with dense Jacobians and the plain step (the engine selection,
+/// framework call sits inside the loop. Exact Newton with the step's Jacobians in its declared structure (dense,
+/// block-diagonal, diagonal, scalar: the kernels dispatch on it) and the plain step (the engine selection,
 /// <see cref="EngineSelection"/>, sends everything else to <see cref="TorchBackend"/>). The iterates are those of the
 /// torch backend: the correction form z + d while finite, the DEER form (c = f(z) - A z from the start state) otherwise.
 /// With a <see cref="RankLink{T}"/> the run is one rank's segment of a chain split across ranks (the distributed
@@ -23,6 +24,7 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
 {
     private readonly IHostChainStep step;
     private readonly int first, count, batch, width, rowSize, chunk;
+    private readonly HostBlock block;
     private readonly long stride;
     private readonly ScalarType dtype;
     // chain = [z_0; z_1..z_n]: the inputs of the steps are its first n rows, the iterate its last n rows.
@@ -47,6 +49,7 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
         count = (int)guess.shape[0];
         batch = (int)start.shape[0];
         width = step.Width;
+        block = BlockStructure.Of(step).HostBlock(width);
         rowSize = batch * width;
         dtype = start.dtype;
         this.chunk = chunk;
@@ -58,9 +61,9 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
         next = new T[count * rowSize];
         zeros = new T[rowSize];
         nextStart = chain[..rowSize];
-        scratch = HostScratch.Lease((width * width * stride + HostPcr.ScratchFor<T>(width, stride)) * sizeof(T));
+        scratch = HostScratch.Lease((block.Size * stride + HostPcr.ScratchFor<T>(width, stride)) * sizeof(T));
         jacobian = (T*)scratch.Pointer;
-        planes = jacobian + width * width * stride;
+        planes = jacobian + block.Size * stride;
     }
 
     /// <inheritdoc />
@@ -83,7 +86,7 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
     /// <summary>Evaluates the steps and their Jacobians at the iterate; <see cref="next"/> receives the residual f(z) - z.</summary>
     public Evaluation EvaluateTrial()
     {
-        if (count > 0) step.EvaluateOnHost<T>(first, batch, chain.AsSpan(0, count * rowSize), outputs, new Span<T>(jacobian, (int)(width * width * stride)), stride);
+        if (count > 0) step.EvaluateOnHost<T>(first, batch, chain.AsSpan(0, count * rowSize), outputs, new Span<T>(jacobian, (int)(block.Size * stride)), stride);
         var z = Z;
         norm = 0;
         for (int i = 0; i < next.Length; i++)
@@ -147,15 +150,20 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
             }
             // DEER form: c_l = f(z_{l-1}) - A_l z_{l-1}, from the start state.
             long rows = (long)count * batch;
+            var blockValues = new T[block.Size];
+            var negatedValues = new T[width];
+            T normal = Limits<T>.SmallestNormal;
+            fixed (T* a = blockValues, negated = negatedValues)
             for (long r = 0; r < rows; r++)
             {
                 T* input = pChain + r * width;
                 for (int i = 0; i < width; i++)
                 {
-                    T sum = pOut[r * width + i];
-                    for (int j = 0; j < width; j++) sum -= jacobian[(i * width + j) * stride + r] * input[j];
-                    pNext[r * width + i] = sum;
+                    negated[i] = -input[i];
+                    pNext[r * width + i] = pOut[r * width + i];
                 }
+                block.Gather(jacobian, stride, r, a);
+                block.ApplyAdd(a, negated, pNext + r * width, normal);
             }
             PcrRounds = Solve(pNext, pChain, pStart);
         }
@@ -167,9 +175,9 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
     /// </summary>
     private int Solve(T* c, T* z0, T* start)
     {
-        if (link is not null) return link.Solve(count, batch, width, jacobian, stride, c, z0, start);
+        if (link is not null) return link.Solve(count, batch, block, jacobian, stride, c, z0, start);
         new Span<T>(z0, rowSize).CopyTo(new Span<T>(start, rowSize));
-        return HostPcr.SolveDense(count, batch, width, jacobian, stride, c, z0, planes, chunk);
+        return HostPcr.Solve(count, batch, block, jacobian, stride, c, z0, planes, chunk);
     }
 
     /// <summary>Per sample, the largest update of the last state: the error carried into the next window.</summary>
