@@ -10,6 +10,7 @@ public static class Program
     /// <summary>Entry point; returns an exit code of <see cref="ExitCodes"/>: 0 success, 1 internal error, 2 usage or input error, 3 numerical failure.</summary>
     public static int Main(string[] args)
     {
+        DeepPcr.Distributed.RankConsole.PreferPlainOutput();
         OpenMpPolicy.PreferPassive();
         var verbose = CliSession.VerboseOption();
         var maxMemory = CliSession.MaxMemoryOption();

@@ -53,8 +53,9 @@ public static class RunCommand
         };
         var json = new Option<bool>("--json") { Description = "Print method, engine, iterations, pcr_rounds, termination and fallback as JSON (per layer and direction too for recurrent models with several)." };
         var command = new Command("run", "Run a deep-MLP or recurrent (GRU, LSTM, gru-diag, lstm-cifg-diag) model file on an input file (forward, and the backward pass with --cotangent).");
-        foreach (Option o in new Option[] { model, input, output, solver, cotangent, json }) command.Options.Add(o);
-        command.SetAction(parsed => CommandRunner.Run(() =>
+        var distributed = Distributed.DistributedCommand.Option();
+        foreach (Option o in new Option[] { model, input, output, solver, cotangent, json, distributed }) command.Options.Add(o);
+        command.SetAction(parsed => parsed.GetValue(distributed) ? RunDistributed(parsed, model, input, output, solver, cotangent, json) : CommandRunner.Run(() =>
         {
             var report = Run(parsed.GetValue(model)!, parsed.GetValue(input)!, parsed.GetValue(output)!, parsed.GetValue(solver)!, parsed.GetValue(cotangent));
             if (parsed.GetValue(json)) Console.WriteLine(report.ToJsonString());
@@ -84,12 +85,52 @@ public static class RunCommand
         };
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
+        var (chain, x, g) = LoadMlp(modelFile, modelPath, inputPath, cotangentPath, solverName == "sequential" ? null : JacobianStructure.Dense);
+        var solution = solver.Solve(chain, x);
+        NonFinite.Check(solution.States, "the states", "layer");
+        var report = Names.Outcome(solution);
+        var gradients = g is null ? null
+            : solverName == "sequential" ? AutogradGradients(chain, x, g) : ParallelGradients(chain, x, solution.States, g, report);
+        Write(outputPath, solution.States[chain.Length - 1], gradients);
+        return report;
+    }
+
+    private static int RunDistributed(ParseResult parsed, Option<string> model, Option<string> input, Option<string> output,
+        Option<string> solver, Option<string?> cotangent, Option<bool> json)
+    {
+        if (parsed.GetValue(solver) != "deeppcr")
+        {
+            Console.Error.WriteLine("error: --distributed runs the deeppcr solver; leave out --solver or use --solver deeppcr.");
+            return ExitCodes.UsageError;
+        }
+        return Distributed.DistributedRun.Run(parsed.GetValue(model)!, parsed.GetValue(input)!, parsed.GetValue(output)!, parsed.GetValue(cotangent), parsed.GetValue(json));
+    }
+
+    /// <summary>
+    /// Checks the paths and reads a deep-MLP model, its input and cotangent (see <see cref="LoadMlp"/>), before any
+    /// computation; recurrent model files are refused (they run in one process).
+    /// </summary>
+    /// <exception cref="UsageException">A recurrent model file.</exception>
+    public static (MlpChain Chain, Tensor Input, Tensor? Cotangent) Load(string modelPath, string inputPath, string outputPath, string? cotangentPath, JacobianStructure? structure)
+    {
+        CheckPaths(modelPath, inputPath, outputPath, cotangentPath);
+        var modelFile = TensorFiles.Open(modelPath, "model");
+        if (RecurrentModelFile.IsRecurrent(modelFile)) throw new UsageException($"--distributed runs deep-MLP model files; {modelPath} is a recurrent model (run it without --distributed).");
+        return LoadMlp(modelFile, modelPath, inputPath, cotangentPath, structure);
+    }
+
+    /// <summary>
+    /// Reads the input, the deep-MLP model and the cotangent and checks their sizes and the memory the run needs
+    /// (<paramref name="structure"/>: the Jacobians it stores, or null for none).
+    /// </summary>
+    /// <returns>The model (L steps), the input (B, w) and the cotangent (B, w) or null; in the caller's dispose scope.</returns>
+    private static (MlpChain Chain, Tensor Input, Tensor? Cotangent) LoadMlp(SafeTensorFile modelFile, string modelPath, string inputPath, string? cotangentPath, JacobianStructure? structure)
+    {
         var x = TensorFiles.Read(TensorFiles.Open(inputPath, "input"), "input");
         if (x.dim() != 2) throw new InvalidDataException($"{inputPath}: tensor 'input' has shape [{string.Join(", ", x.shape)}]; [B, w] was expected.");
         var (layers, width) = MlpModelFile.Size(modelFile);
         if (x.shape[1] != width) throw new InvalidDataException($"{inputPath}: tensor 'input' has width {x.shape[1]} but the model {modelPath} has width {width}.");
-        MemoryEstimates.Mlp($"run on {modelPath} (L = {layers}, w = {width}, B = {x.shape[0]})", layers, width, x.shape[0], (int)x.element_size(),
-            solverName == "sequential" ? null : JacobianStructure.Dense).Check();
+        MemoryEstimates.Mlp($"run on {modelPath} (L = {layers}, w = {width}, B = {x.shape[0]})", layers, width, x.shape[0], (int)x.element_size(), structure).Check();
         var chain = MlpModelFile.Load(modelFile, x.dtype);
         Tensor? g = null;
         if (cotangentPath is not null)
@@ -97,20 +138,22 @@ public static class RunCommand
             g = TensorFiles.Read(TensorFiles.Open(cotangentPath, "cotangent"), "cotangent", x.shape);
             if (g.dtype != x.dtype) throw new InvalidDataException($"{cotangentPath}: tensor 'cotangent' is {g.dtype} but 'input' is {x.dtype}; they must match.");
         }
+        return (chain, x, g);
+    }
 
-        var solution = solver.Solve(chain, x);
-        NonFinite.Check(solution.States, "the states", "layer");
+    /// <summary>Writes the output file atomically: 'output' [B, w] and, with gradients [input (B, w), weights (L, w, w), biases (L, w)], their entries.</summary>
+    /// <exception cref="NumericalFailureException">A gradient holds NaN or infinity.</exception>
+    public static void Write(string outputPath, Tensor output, Tensor[]? gradients)
+    {
         var writer = new SafeTensorWriter();
-        TensorFiles.Add(writer, "output", solution.States[chain.Length - 1]);
-        var report = Names.Outcome(solution);
-        if (g is not null)
+        TensorFiles.Add(writer, "output", output);
+        if (gradients is not null)
         {
-            var gradients = solverName == "sequential" ? AutogradGradients(chain, x, g) : ParallelGradients(chain, x, solution.States, g, report);
             NonFinite.Check(gradients[1], "the weight gradients", "layer");
             NonFinite.Check(gradients[2], "the bias gradients", "layer");
             NonFinite.Check(gradients[0].unsqueeze(0), "the input gradient", "input");
             TensorFiles.Add(writer, "grad.input", gradients[0]);
-            for (int i = 0; i < chain.Length; i++)
+            for (int i = 0; i < gradients[1].shape[0]; i++)
             {
                 TensorFiles.Add(writer, $"grad.layers.{i}.weight", gradients[1][i]);
                 TensorFiles.Add(writer, $"grad.layers.{i}.bias", gradients[2][i]);
@@ -119,7 +162,6 @@ public static class RunCommand
         using var outputs = new AtomicOutputs();
         outputs.Write(outputPath, writer.WriteTo);
         outputs.Commit();
-        return report;
     }
 
     private static void CheckPaths(string modelPath, string inputPath, string outputPath, string? cotangentPath)

@@ -28,7 +28,7 @@ public static partial class ErrorReporter
     public static int CodeOf(Exception exception) => Unwrap(exception) switch
     {
         NumericalFailureException => ExitCodes.NumericalFailure,
-        UsageException or ArgumentException or FormatException or IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException => ExitCodes.UsageError,
+        UsageException or DeepPcr.Mpi.MpiUnavailableException or ArgumentException or FormatException or IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException => ExitCodes.UsageError,
         OutOfMemoryException => ExitCodes.UsageError,
         var e when IsNativeAllocationFailure(e) => ExitCodes.UsageError,
         _ => ExitCodes.InternalError,

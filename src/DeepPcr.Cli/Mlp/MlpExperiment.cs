@@ -32,6 +32,18 @@ public static class MlpExperiment
         return (chain, input);
     }
 
+    /// <summary>The point's fields of a report: `layers`, `width`, `batch`, `activation`, `gain`, `seed`, `repeats`.</summary>
+    public static void AddPoint(JsonObject report, MlpPoint point)
+    {
+        report["layers"] = point.Layers;
+        report["width"] = point.Width;
+        report["batch"] = point.Batch;
+        report["activation"] = point.Activation.Name();
+        report["gain"] = point.Gain;
+        report["seed"] = point.Seed;
+        report["repeats"] = point.Repeats;
+    }
+
     /// <summary>One point without the envelope: `layers`, `width`, `batch`, settings, `forward` and `backward`.</summary>
     /// <param name="point">The point.</param>
     /// <param name="progress">Advanced once after the forward and once after the backward benchmark, or null.</param>
@@ -42,13 +54,7 @@ public static class MlpExperiment
         var (chain, input) = Network(point);
 
         var report = new JsonObject();
-        report["layers"] = point.Layers;
-        report["width"] = point.Width;
-        report["batch"] = point.Batch;
-        report["activation"] = point.Activation.Name();
-        report["gain"] = point.Gain;
-        report["seed"] = point.Seed;
-        report["repeats"] = point.Repeats;
+        AddPoint(report, point);
         report["warmup"] = Warmup.Harness;
         if (progress is not null) progress.Total = 2;
         report["forward"] = MlpForwardBenchmark.Run(point, chain, input);

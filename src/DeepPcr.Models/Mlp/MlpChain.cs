@@ -12,7 +12,7 @@ namespace DeepPcr.Models.Mlp;
 /// A deep MLP as a chain: z_{k+1} = act_k(W_k z_k + b_k), k = 0..L-1, every layer of width w, one activation for
 /// every layer or one per layer. Its Jacobian is analytic and dense: J_k = diag(act_k'(W_k z_k + b_k)) W_k.
 /// </summary>
-public sealed class MlpChain : IHostDifferentiableChainStep
+public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
 {
     /// <summary>Wraps the given weights (L, w, w) and biases (L, w); the tensors stay the caller's.</summary>
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, L = 0, or non-finite values.</exception>
@@ -89,6 +89,13 @@ public sealed class MlpChain : IHostDifferentiableChainStep
         var w = (torch.randn(new long[] { layers, width, width }, dtype: ScalarType.Float64, generator: generator) * (gain / Math.Sqrt(width))).to_type(dtype);
         var b = (torch.randn(new long[] { layers, width }, dtype: ScalarType.Float64, generator: generator) * 0.1).to_type(dtype);
         return new MlpChain(w.MoveToOuterDisposeScope(), b.MoveToOuterDisposeScope(), activation);
+    }
+
+    /// <summary>Layers first..first+count-1 as an MLP of their own (views of these weights and biases).</summary>
+    public IChainStep Segment(int first, int count)
+    {
+        SegmentChecks.Range(first, count, Length);
+        return new MlpChain(Weights.narrow(0, first, count), Biases.narrow(0, first, count), Activation);
     }
 
     /// <summary>The same network with parameters cast to another dtype (new tensors).</summary>

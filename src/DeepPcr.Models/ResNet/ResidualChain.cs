@@ -10,7 +10,7 @@ namespace DeepPcr.Models.ResNet;
 /// Residual blocks z_{k+1} = z_k + h tanh(W_k z_k + b_k) as a chain: J_k = I + h diag(tanh') W_k. A small step
 /// scale h keeps every J_k close to the identity, so products over 1024 blocks neither explode nor vanish.
 /// </summary>
-public sealed class ResidualChain : IHostDifferentiableChainStep
+public sealed class ResidualChain : IHostDifferentiableChainStep, ISegmentedChainStep
 {
     private readonly MlpChain branch;
 
@@ -24,6 +24,13 @@ public sealed class ResidualChain : IHostDifferentiableChainStep
 
     /// <summary>h.</summary>
     public double StepScale { get; }
+
+    /// <summary>Blocks first..first+count-1 as a residual chain of their own (views of these weights and biases).</summary>
+    public IChainStep Segment(int first, int count)
+    {
+        SegmentChecks.Range(first, count, Length);
+        return new ResidualChain(branch.Weights.narrow(0, first, count), branch.Biases.narrow(0, first, count), StepScale);
+    }
 
     /// <inheritdoc />
     public int Length => branch.Length;

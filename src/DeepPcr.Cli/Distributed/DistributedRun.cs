@@ -1,0 +1,78 @@
+using System.Text.Json.Nodes;
+using DeepPcr.Cli.Commands;
+using DeepPcr.Cli.Errors;
+using DeepPcr.Distributed;
+using DeepPcr.Models.Mlp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Cli.Distributed;
+
+/// <summary>
+/// `deeppcr run --distributed`: every rank reads the model, input and cotangent files and checks them before MPI
+/// starts; the forward (and with a cotangent the backward) pass runs split across the ranks; rank 0 gathers the last
+/// state and the gradients and writes the same output file as the single-process run, and prints the summary.
+/// A run that does not converge has no sequential fallback here: every rank reports it and exits with code 3.
+/// </summary>
+public static class DistributedRun
+{
+    /// <summary>Runs the command on this rank; returns its exit code.</summary>
+    public static int Run(string modelPath, string inputPath, string outputPath, string? cotangentPath, bool json) => CommandRunner.Run(() =>
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        // The Jacobians are split over the ranks: the memory check before MPI starts counts the states and parameters only.
+        var (chain, x, g) = RunCommand.Load(modelPath, inputPath, outputPath, cotangentPath, structure: null);
+        return DistributedCommand.Ranks(group => Solve(chain, x, g, outputPath, json, group));
+    });
+
+    /// <summary>The forward solve's record as `run --json` gives it: method, engine, iterations, pcr_rounds (across ranks), termination, fallback, ranks.</summary>
+    public static JsonObject Summary(DistributedSolution forward) => new()
+    {
+        ["method"] = "deeppcr",
+        ["engine"] = "distributed",
+        ["iterations"] = forward.Iterations,
+        ["pcr_rounds"] = forward.ExchangeRounds,
+        ["termination"] = Names.Of(forward.Termination),
+        ["fallback"] = "none",
+        ["ranks"] = forward.Partition.Ranks,
+    };
+
+    private static int Solve(MlpChain chain, Tensor x, Tensor? g, string outputPath, bool json, RankGroup group)
+    {
+        long bytes = group.BytesSent, rounds = group.ExchangeRounds;
+        var forward = DistributedSolver.Solve(chain, x, group);
+        bool finite = group.All(forward.States.isfinite().all().ToBoolean());
+        if (!forward.Converged || !finite)
+        {
+            if (group.Rank == 0) Console.Error.WriteLine($"error: the distributed solve did not converge ({Names.Of(forward.Termination)}{(forward.Alarm is null ? "" : ": " + forward.Alarm)}); it has no fallback: run without --distributed for the sequential fallback.");
+            return ExitCodes.NumericalFailure;
+        }
+        var report = Summary(forward);
+        int width = chain.Width, batch = (int)x.shape[0], length = chain.Length;
+        var p = forward.Partition;
+        var last = RankGather.One(group, p.Count > 0 && p.First + p.Count == length ? forward.States[p.Count - 1] : null, new long[] { batch, width }, x.dtype);
+        Tensor[]? gradients = null;
+        if (g is not null)
+        {
+            var backward = DistributedSolver.Backward(chain, forward, g, group);
+            report["backward_pcr_rounds"] = backward.ExchangeRounds;
+            var parameters = backward.ParameterGradients;
+            gradients = new[]
+            {
+                RankGather.One(group, backward.InputGradient, new long[] { batch, width }, x.dtype),
+                RankGather.Rows(group, parameters.Count > 0 ? parameters[0] : torch.zeros(0, width, width), p.First, length, new long[] { width, width }, x.dtype),
+                RankGather.Rows(group, parameters.Count > 0 ? parameters[1] : torch.zeros(0, width), p.First, length, new long[] { width }, x.dtype),
+            };
+        }
+        Span<double> sent = stackalloc double[] { group.BytesSent - bytes };
+        group.Sum(sent);
+        report["bytes_exchanged"] = (long)sent[0];
+        report["exchange_rounds"] = group.ExchangeRounds - rounds;
+        if (group.Rank != 0) return 0;
+        RunCommand.Write(outputPath, last, gradients);
+        if (json) Console.WriteLine(report.ToJsonString());
+        else Console.WriteLine($"deeppcr on {group.Size} ranks: {report["termination"]} after {report["iterations"]} iterations of {report["pcr_rounds"]} PCR rounds across ranks; wrote {outputPath}");
+        return 0;
+    }
+}
