@@ -13,7 +13,7 @@ namespace DeepPcr.Gpu.Engine;
 /// </summary>
 public sealed class RecurrentWorkspace : IDisposable
 {
-    private readonly List<IDisposable> _owned = [];
+    private readonly DeviceBuffers _buffers;
 
     /// <summary>Allocates the buffers and uploads the model (float32) and the problem (time first).</summary>
     /// <param name="device">The device.</param>
@@ -30,6 +30,7 @@ public sealed class RecurrentWorkspace : IDisposable
             throw new ArgumentException("The problem was made for another model (its input or initial state has other sizes).", nameof(problem));
         Dims = DimsFor(model, problem.Batch, problem.Length);
         Device = device;
+        _buffers = new DeviceBuffers(device);
         Model = model;
         Problem = problem;
         try
@@ -155,11 +156,7 @@ public sealed class RecurrentWorkspace : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        foreach (var buffer in _owned) buffer.Dispose();
-        _owned.Clear();
-    }
+    public void Dispose() => _buffers.Dispose();
 
     private static int ChunksFor(RecurrentDims d) => (int)(((long)d.Rows + RecurrentKernels.ChunkRows - 1) / RecurrentKernels.ChunkRows);
 
@@ -218,27 +215,9 @@ public sealed class RecurrentWorkspace : IDisposable
         return result;
     }
 
-    private double[] Read(ArrayView<float> view)
-    {
-        Device.Synchronize();
-        var values = new float[view.Length];
-        view.CopyToCPU(Device.Stream, values);
-        Device.Synchronize();
-        return Array.ConvertAll(values, v => (double)v);
-    }
+    private double[] Read(ArrayView<float> view) => _buffers.Read(view);
 
-    private MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(long length) where T : unmanaged
-    {
-        var buffer = Device.Accelerator.Allocate1D<T>(Math.Max(length, 1));
-        _owned.Add(buffer);
-        return buffer;
-    }
+    private MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(long length) where T : unmanaged => _buffers.Allocate<T>(length);
 
-    private MemoryBuffer1D<float, Stride1D.Dense> Upload(float[] values)
-    {
-        var buffer = Allocate<float>(values.Length);
-        buffer.View.CopyFromCPU(Device.Stream, values);
-        Device.Synchronize();
-        return buffer;
-    }
+    private MemoryBuffer1D<float, Stride1D.Dense> Upload(float[] values) => _buffers.Upload(values);
 }

@@ -26,6 +26,15 @@ internal struct CellDeltas
     public float PrevC;   // dLoss/dc_{t-1}
 }
 
+/// <summary>The three activated gates of one unit and the recurrent term of the third: (r, z, n) for gru-diag with q = w_hn h + b_hn; (f, g, o) for lstm-cifg-diag.</summary>
+internal struct CellGates
+{
+    public float G0;
+    public float G1;
+    public float G2;
+    public float Q;
+}
+
 /// <summary>
 /// The per-unit bodies of the recurrent kernels: the diagonal cells' step, Jacobian block and local backward pass
 /// (equations in <see cref="Recurrent.RecurrentCell"/>), in float32 with the engine's own tanh; σ(x) = (1 + tanh(x/2)) / 2.
@@ -39,26 +48,46 @@ internal static class CellElements
         return t == 0 ? initial[b * d.StateWidth + offset] : states[((t - 1) * d.Batch + b) * d.StateWidth + offset];
     }
 
+    /// <summary>The gates of unit i at (t, b) from the previous h (the input projections read from v.Projected).</summary>
+    public static CellGates Gates(RecurrentDims d, RecurrentViews v, int t, int b, int i, float h)
+    {
+        int hidden = d.Hidden, p = (t * d.Batch + b) * d.GateRows;
+        var gates = default(CellGates);
+        gates.Q = v.WeightHh[2 * hidden + i] * h + v.BiasHh[2 * hidden + i];
+        float a0 = v.Projected[p + i] + v.WeightHh[i] * h + v.BiasHh[i];
+        float a1 = v.Projected[p + hidden + i] + v.WeightHh[hidden + i] * h + v.BiasHh[hidden + i];
+        float a2 = v.Projected[p + 2 * hidden + i];
+        gates.G0 = Sigmoid(a0);
+        if (d.Cell == 0)
+        {
+            gates.G1 = Sigmoid(a1);
+            gates.G2 = DeviceMath.Tanh(a2 + gates.G0 * gates.Q);
+        }
+        else
+        {
+            gates.G1 = DeviceMath.Tanh(a1);
+            gates.G2 = Sigmoid(a2 + gates.Q);
+        }
+        return gates;
+    }
+
     /// <summary>The step of unit i at (t, b) from the previous (h, c).</summary>
     public static CellStep Step(RecurrentDims d, RecurrentViews v, int t, int b, int i, float h, float c)
     {
-        int hidden = d.Hidden, p = (t * d.Batch + b) * d.GateRows;
+        int hidden = d.Hidden;
         float w0 = v.WeightHh[i], w1 = v.WeightHh[hidden + i], w2 = v.WeightHh[2 * hidden + i];
-        float a0 = v.Projected[p + i] + w0 * h + v.BiasHh[i];
-        float a1 = v.Projected[p + hidden + i] + w1 * h + v.BiasHh[hidden + i];
-        float q = w2 * h + v.BiasHh[2 * hidden + i];
+        var gates = Gates(d, v, t, b, i, h);
         var step = default(CellStep);
         if (d.Cell == 0)
         {
-            float r = Sigmoid(a0), z = Sigmoid(a1);
-            float n = DeviceMath.Tanh(v.Projected[p + 2 * hidden + i] + r * q);
+            float r = gates.G0, z = gates.G1, n = gates.G2;
             step.H = (1f - z) * n + z * h;
             float dr = r * (1f - r) * w0, dz = z * (1f - z) * w1;
-            float dn = (1f - n * n) * (dr * q + r * w2);
+            float dn = (1f - n * n) * (dr * gates.Q + r * w2);
             step.A00 = z + (h - n) * dz + (1f - z) * dn;
             return step;
         }
-        float f = Sigmoid(a0), g = DeviceMath.Tanh(a1), o = Sigmoid(v.Projected[p + 2 * hidden + i] + q);
+        float f = gates.G0, g = gates.G1, o = gates.G2;
         step.C = f * c + (1f - f) * g;
         float tc = DeviceMath.Tanh(step.C);
         step.H = o * tc;
@@ -73,24 +102,23 @@ internal static class CellElements
     /// <summary>The local backward pass of unit i at (t, b) from the previous (h, c) and lambda_t = dLoss/d(h_t, c_t).</summary>
     public static CellDeltas Backward(RecurrentDims d, RecurrentViews v, int t, int b, int i, float h, float c, float lambdaH, float lambdaC)
     {
-        int hidden = d.Hidden, p = (t * d.Batch + b) * d.GateRows;
+        int hidden = d.Hidden;
         float w0 = v.WeightHh[i], w1 = v.WeightHh[hidden + i], w2 = v.WeightHh[2 * hidden + i];
-        float a0 = v.Projected[p + i] + w0 * h + v.BiasHh[i];
-        float a1 = v.Projected[p + hidden + i] + w1 * h + v.BiasHh[hidden + i];
-        float q = w2 * h + v.BiasHh[2 * hidden + i];
+        var gates = Gates(d, v, t, b, i, h);
         var deltas = default(CellDeltas);
+        float carried = 0f;
         if (d.Cell == 0)
         {
-            float r = Sigmoid(a0), z = Sigmoid(a1);
-            float n = DeviceMath.Tanh(v.Projected[p + 2 * hidden + i] + r * q);
+            float r = gates.G0, z = gates.G1, n = gates.G2;
             deltas.X2 = lambdaH * (1f - z) * (1f - n * n);
             deltas.X1 = lambdaH * (h - n) * z * (1f - z);
-            deltas.X0 = deltas.X2 * q * r * (1f - r);
+            deltas.X0 = deltas.X2 * gates.Q * r * (1f - r);
             deltas.H2 = deltas.X2 * r;
+            carried = lambdaH * z;
         }
         else
         {
-            float f = Sigmoid(a0), g = DeviceMath.Tanh(a1), o = Sigmoid(v.Projected[p + 2 * hidden + i] + q);
+            float f = gates.G0, g = gates.G1, o = gates.G2;
             float tc = DeviceMath.Tanh(f * c + (1f - f) * g);
             float totalC = lambdaC + lambdaH * o * (1f - tc * tc);
             deltas.X0 = totalC * (c - g) * f * (1f - f);
@@ -98,11 +126,10 @@ internal static class CellElements
             deltas.X2 = lambdaH * tc * o * (1f - o);
             deltas.H2 = deltas.X2;
             deltas.PrevC = totalC * f;
-            deltas.PrevH = 0f;
         }
         deltas.H0 = deltas.X0;
         deltas.H1 = deltas.X1;
-        deltas.PrevH = (d.Cell == 0 ? lambdaH * Sigmoid(a1) : 0f) + deltas.H0 * w0 + deltas.H1 * w1 + deltas.H2 * w2;
+        deltas.PrevH = carried + deltas.H0 * w0 + deltas.H1 * w1 + deltas.H2 * w2;
         return deltas;
     }
 

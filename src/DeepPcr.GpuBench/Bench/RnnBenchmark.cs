@@ -17,6 +17,20 @@ public sealed record RnnPoint(RecurrentCell Cell, int Length, int Hidden, int Ba
 {
     /// <summary>The point's name, e.g. "gru-diag_T1024_H8_B1".</summary>
     public string Name => $"{Cell.Name()}_T{Length}_H{Hidden}_B{Batch}";
+
+    /// <summary>The fields every JSON point of one pass starts with: cell, T, H, B, I, pass, method, engine.</summary>
+    /// <param name="pass"><c>forward</c> or <c>forward_backward</c>.</param>
+    public JsonObject Json(string pass) => new()
+    {
+        ["cell"] = Cell.Name(),
+        ["T"] = Length,
+        ["H"] = Hidden,
+        ["B"] = Batch,
+        ["I"] = InputSize,
+        ["pass"] = pass,
+        ["method"] = "deeppcr",
+        ["engine"] = "gpu",
+    };
 }
 
 /// <summary>
@@ -112,31 +126,21 @@ public static class RnnBenchmark
         bool counts = outcome.Termination == Termination.Converged && adjoint?.Fallback is null or Fallback.None;
         double? deepPcr = counts ? medians["deeppcr"].WallMs : null;
         double sequential = medians["sequential"].WallMs;
-        var json = new JsonObject
-        {
-            ["cell"] = point.Cell.Name(),
-            ["T"] = point.Length,
-            ["H"] = point.Hidden,
-            ["B"] = point.Batch,
-            ["I"] = point.InputSize,
-            ["pass"] = pass,
-            ["method"] = "deeppcr",
-            ["engine"] = "gpu",
-            ["structure"] = point.Cell.BlockSize() == 1 ? "diagonal" : "block-diagonal(2)",
-            ["iterations"] = outcome.Iterations,
-            ["pcr_rounds"] = outcome.PcrRounds,
-            ["termination"] = outcome.Termination.Name(),
-            ["fallback"] = (adjoint is { Fallback: not Fallback.None } ? adjoint.Fallback : outcome.Fallback).Name(),
-            ["max_rel_error"] = Finite(error),
-            ["error_reference"] = reference,
-            ["deeppcr_ms"] = Round(deepPcr),
-            ["sequential_ms"] = Round(sequential),
-            ["speedup_vs_sequential"] = Round(sequential / deepPcr),
-            ["deeppcr_device_ms"] = Round(counts ? medians["deeppcr"].DeviceMs : null),
-            ["sequential_device_ms"] = Round(medians["sequential"].DeviceMs),
-            ["deer_steps"] = outcome.DeerSteps,
-            ["workspace_bytes"] = bytes,
-        };
+        var json = point.Json(pass);
+        json["structure"] = point.Cell.BlockSize() == 1 ? "diagonal" : "block-diagonal(2)";
+        json["iterations"] = outcome.Iterations;
+        json["pcr_rounds"] = outcome.PcrRounds;
+        json["termination"] = outcome.Termination.Name();
+        json["fallback"] = (adjoint is { Fallback: not Fallback.None } ? adjoint.Fallback : outcome.Fallback).Name();
+        json["max_rel_error"] = Finite(error);
+        json["error_reference"] = reference;
+        json["deeppcr_ms"] = Round(deepPcr);
+        json["sequential_ms"] = Round(sequential);
+        json["speedup_vs_sequential"] = Round(sequential / deepPcr);
+        json["deeppcr_device_ms"] = Round(counts ? medians["deeppcr"].DeviceMs : null);
+        json["sequential_device_ms"] = Round(medians["sequential"].DeviceMs);
+        json["deer_steps"] = outcome.DeerSteps;
+        json["workspace_bytes"] = bytes;
         if (!counts) json["note"] = outcome.Reason is not null
             ? $"DeepPCR did not converge ({outcome.Reason}); the states are the {outcome.Fallback.Name()} fallback's: its time is not reported."
             : "DeepPCR did not converge (or its backward solve fell back): its time is not reported.";

@@ -93,23 +93,17 @@ public static class RnnGrid
         }
     }
 
-    private static JsonObject NotRun(RnnPoint point, string pass, string reason, long? bytes) => new()
+    private static JsonObject NotRun(RnnPoint point, string pass, string reason, long? bytes)
     {
-        ["cell"] = point.Cell.Name(),
-        ["T"] = point.Length,
-        ["H"] = point.Hidden,
-        ["B"] = point.Batch,
-        ["I"] = point.InputSize,
-        ["pass"] = pass,
-        ["method"] = "deeppcr",
-        ["engine"] = "gpu",
-        ["iterations"] = null,
-        ["termination"] = "not_run",
-        ["fallback"] = null,
-        ["max_rel_error"] = null,
-        ["deeppcr_ms"] = null,
-        ["sequential_ms"] = null,
-        ["workspace_bytes"] = bytes,
-        ["note"] = $"not run: {reason}",
-    };
+        var json = point.Json(pass);
+        json["iterations"] = null;
+        json["termination"] = "not_run";
+        json["fallback"] = null;
+        json["max_rel_error"] = null;
+        json["deeppcr_ms"] = null;
+        json["sequential_ms"] = null;
+        json["workspace_bytes"] = bytes;
+        json["note"] = $"not run: {reason}";
+        return json;
+    }
 }
