@@ -46,7 +46,7 @@ public sealed class PtxCompileTests
         { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.InputGradient), false },
         { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.ParameterPartials), false },
         { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.ParameterSums), false },
-        { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.NotFinite), false },
+        { nameof(NewtonKernels) + "." + nameof(NewtonKernels.NotFinite), false },
     };
 
     [Theory]

@@ -1,5 +1,3 @@
-using ILGPU.Runtime;
-using DeepPcr.Gpu.Kernels;
 using DeepPcr.Newton;
 using ILGPU;
 
@@ -18,9 +16,6 @@ namespace DeepPcr.Gpu.Engine;
 public sealed class RecurrentAdjoint(RecurrentWorkspace ws, ArrayView<float> states) : IAdjointBackend
 {
     private ArrayView<float> _lambda;
-
-    /// <summary>Slot of the flags buffer that the finiteness check sets.</summary>
-    private const int NotFiniteSlot = NewtonKernels.FlagCount - 1;
 
     /// <summary>(T, B, S): the state gradients of the last solve, row T-1-t holding lambda_t.</summary>
     public ArrayView<float> Lambda => _lambda;
@@ -51,19 +46,7 @@ public sealed class RecurrentAdjoint(RecurrentWorkspace ws, ArrayView<float> sta
     }
 
     /// <inheritdoc />
-    public bool Finite
-    {
-        get
-        {
-            var stream = ws.Device.Stream;
-            ws.Flags.View.SubView(NotFiniteSlot, 1).MemSetToZero(stream);
-            ws.Device.RecurrentKernels.NotFinite(stream, ws.Dims.States, _lambda, ws.Flags.View, NotFiniteSlot);
-            var flag = new int[1];
-            ws.Flags.View.SubView(NotFiniteSlot, 1).CopyToCPU(stream, flag);
-            stream.Synchronize();
-            return flag[0] == 0;
-        }
-    }
+    public bool Finite => FiniteCheck.AllFinite(ws.Device, _lambda, ws.Flags.View);
 
     /// <inheritdoc />
     public void Gradients()

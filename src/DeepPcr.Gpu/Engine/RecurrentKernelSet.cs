@@ -22,7 +22,6 @@ public sealed class RecurrentKernelSet
         InputGradient = accelerator.LoadAutoGroupedKernel<Index1D, RecurrentDims, RecurrentViews>(RecurrentKernels.InputGradient);
         ParameterPartials = accelerator.LoadAutoGroupedKernel<Index1D, RecurrentDims, RecurrentViews, ArrayView<float>>(RecurrentKernels.ParameterPartials);
         ParameterSums = accelerator.LoadAutoGroupedKernel<Index1D, RecurrentDims, RecurrentViews, int>(RecurrentKernels.ParameterSums);
-        NotFinite = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, int>(RecurrentKernels.NotFinite);
     }
 
     /// <summary><see cref="RecurrentKernels.Project"/>.</summary>
@@ -54,7 +53,4 @@ public sealed class RecurrentKernelSet
 
     /// <summary><see cref="RecurrentKernels.ParameterSums"/>.</summary>
     public Action<AcceleratorStream, Index1D, RecurrentDims, RecurrentViews, int> ParameterSums { get; }
-
-    /// <summary><see cref="RecurrentKernels.NotFinite"/>.</summary>
-    public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, int> NotFinite { get; }
 }

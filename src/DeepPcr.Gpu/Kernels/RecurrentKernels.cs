@@ -291,15 +291,4 @@ public static class RecurrentKernels
         else if (column == d.InputSize + 1) v.WeightHhGradient[g] = (float)sum;
         else v.BiasHhGradient[g] = (float)sum;
     }
-
-    /// <summary>Sets Flags[slot] to 1 when any of the first count values is not finite. Index space: count.</summary>
-    /// <param name="index">The value.</param>
-    /// <param name="values">The values.</param>
-    /// <param name="flags">The flags.</param>
-    /// <param name="slot">The slot (zeroed before the launch).</param>
-    public static void NotFinite(Index1D index, ArrayView<float> values, ArrayView<int> flags, int slot)
-    {
-        float x = values[index];
-        if (XMath.IsNaN(x) || XMath.IsInfinity(x)) flags[slot] = 1;
-    }
 }
