@@ -43,4 +43,16 @@ echo
 echo "== smoke run on ILGPU's CPU accelerator"
 "$out/deeppcr-gpu-bench" point --layers 8 --width 4 --batch 2 --accelerator cpu --repeats 2 --json
 echo
+echo "== recurrent smoke points on ILGPU's CPU accelerator (gru-diag and lstm-cifg-diag, T = 17, H = 3, B = 2)"
+smoke=$(mktemp -d)
+"$out/deeppcr-gpu-bench" rnn --lengths 17 --hidden 3 --batches 2 --accelerator cpu --repeats 1 --out "$smoke" --json
+python3 - "$smoke/rnn.json" <<'PY'
+import json, sys
+points = json.load(open(sys.argv[1]))["points"]
+bad = [p for p in points if p["termination"] != "converged" or not p["max_rel_error"] <= 1e-4]
+assert len(points) == 4 and not bad, f"recurrent smoke points failed: {bad or points}"
+print(f"recurrent smoke: {len(points)} points converged within 1e-4 of the float64 reference")
+PY
+rm -rf "$smoke"
+echo
 echo "OK: $out/deeppcr-gpu-bench ($(in_mib "$size"))"

@@ -11,10 +11,11 @@ public static class Program
     /// <returns>The exit code.</returns>
     public static int Main(string[] args)
     {
-        var root = new RootCommand("DeepPCR on an ILGPU accelerator against two sequential passes on the same device (deep tanh MLPs, float32).");
+        var root = new RootCommand("DeepPCR on an ILGPU accelerator against sequential passes on the same device (deep tanh MLPs and diagonal recurrent cells, float32).");
         root.Subcommands.Add(PointCommand.Create(args));
         root.Subcommands.Add(GridCommand.Create(args));
         root.Subcommands.Add(CheckCommand.Create(args));
+        root.Subcommands.Add(RnnCommand.Create(args));
         return root.Parse(args).Invoke();
     }
 }

@@ -21,12 +21,34 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
         var (model, problem) = Problems.Make(layers, width, batch);
         using var ws = new ChainWorkspace(fixture.Device, model, problem);
         Assert.Equal(Termination.Converged, NewtonForward.Run(ws, options).Termination);
-        var reversed = AdjointBackward.Run(ws, ws.States.View, options);
+        var adjoint = AdjointBackward.Run(ws, ws.States.View, options);
+        Assert.Equal((Fallback.None, true, true), (adjoint.Run.Fallback, adjoint.Run.Finite, adjoint.Reversed));
+        Assert.Equal(DevicePcr.RoundsFor(layers), adjoint.Run.PcrRounds);
 
         var reference = HostReference.Backward(model, problem.Input, HostReference.Forward(model, problem.Input), problem.Cotangent);
         Assert.InRange(DeviceGradients.Read(ws).MaxRelativeError(reference), 0, 1e-4);
-        var lambda = Reverse(ws.Read(reversed), layers, batch * width);
+        var lambda = Reverse(ws.Read(adjoint.Lambda), layers, batch * width);
         Assert.InRange(ErrorMeasure.PooledRelative(lambda, reference.StateGradients), 0, 1e-4);
+    }
+
+    /// <summary>
+    /// The core's backward pass with the row-by-row solve (the persistent sequential kernel) on either path: no PCR
+    /// rounds, the state gradients in natural order, and the same gradients as the reference within 1e-4.
+    /// </summary>
+    [Theory]
+    [InlineData("one-group", 5, 3, 2)]
+    [InlineData("per-entry", 17, 8, 1)]
+    public void SequentialSolveThroughTheCorePass(string path, int layers, int width, int batch)
+    {
+        var (model, problem) = Problems.Make(layers, width, batch);
+        using var ws = new ChainWorkspace(fixture.Device, model, problem);
+        Assert.Equal(Termination.Converged, NewtonForward.Run(ws, Problems.Path(path)).Termination);
+        var adjoint = AdjointBackward.Run(ws, ws.States.View, Problems.Path(path), sequential: true);
+        Assert.Equal((0, false, true), (adjoint.Run.PcrRounds, adjoint.Reversed, adjoint.Run.Finite));
+
+        var reference = HostReference.Backward(model, problem.Input, HostReference.Forward(model, problem.Input), problem.Cotangent);
+        Assert.InRange(DeviceGradients.Read(ws).MaxRelativeError(reference), 0, 1e-4);
+        Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(adjoint.Lambda), reference.StateGradients), 0, 1e-4);
     }
 
     /// <summary>
@@ -43,7 +65,7 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
         var (model, problem) = Problems.Make(layers, width, batch);
         using var ws = new ChainWorkspace(fixture.Device, model, problem);
         Assert.Equal(Termination.Converged, NewtonForward.Run(ws, Problems.Path("one-group")).Termination);
-        var reversed = AdjointBackward.Run(ws, ws.States.View, Problems.Path(path));
+        var reversed = AdjointBackward.Run(ws, ws.States.View, Problems.Path(path)).Lambda;
 
         var reference = HostReference.Backward(model, problem.Input, HostReference.Forward(model, problem.Input), problem.Cotangent);
         Assert.InRange(DeviceGradients.Read(ws).MaxRelativeError(reference), 0, 1e-4);

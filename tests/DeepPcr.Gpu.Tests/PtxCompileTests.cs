@@ -36,6 +36,17 @@ public sealed class PtxCompileTests
         { nameof(OneGroupKernels) + "." + nameof(OneGroupKernels.NewtonIteration), true },
         { nameof(OneGroupKernels) + "." + nameof(OneGroupKernels.NewtonLoop), true },
         { nameof(OneGroupKernels) + "." + nameof(OneGroupKernels.Backward), true },
+        { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.Project), false },
+        { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.Evaluate), false },
+        { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.BlockDiagonalRound), false },
+        { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.Sequential), false },
+        { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.ReversedAdjoint), false },
+        { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.SequentialAdjoint), false },
+        { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.Deltas), false },
+        { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.InputGradient), false },
+        { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.ParameterPartials), false },
+        { nameof(RecurrentKernels) + "." + nameof(RecurrentKernels.ParameterSums), false },
+        { nameof(NewtonKernels) + "." + nameof(NewtonKernels.NotFinite), false },
     };
 
     [Theory]

@@ -14,7 +14,7 @@ namespace DeepPcr.Gpu.Engine;
 /// </summary>
 public sealed class ChainWorkspace : IDisposable
 {
-    private readonly List<IDisposable> _owned = [];
+    private readonly DeviceBuffers _buffers;
 
     /// <summary>Allocates the buffers and uploads the model (as float32) and the problem.</summary>
     /// <param name="device">The device.</param>
@@ -34,6 +34,7 @@ public sealed class ChainWorkspace : IDisposable
             _ = model.Layers * problem.Batch * model.Width * model.Width;   // every index fits in an int
         }
         Device = device;
+        _buffers = new DeviceBuffers(device);
         Model = model;
         Problem = problem;
         Dims = new ChainDims(model.Layers, problem.Batch, model.Width, (int)model.Activation);
@@ -164,14 +165,7 @@ public sealed class ChainWorkspace : IDisposable
     /// <summary>Waits for the stream, then copies a device view to a new float64 array.</summary>
     /// <param name="view">The view.</param>
     /// <returns>Its values.</returns>
-    public double[] Read(ArrayView<float> view)
-    {
-        Device.Synchronize();
-        var values = new float[view.Length];
-        view.CopyToCPU(Device.Stream, values);
-        Device.Synchronize();
-        return Array.ConvertAll(values, v => (double)v);
-    }
+    public double[] Read(ArrayView<float> view) => _buffers.Read(view);
 
     /// <summary>Copies host values into a device view (same length).</summary>
     /// <param name="view">The target.</param>
@@ -185,24 +179,9 @@ public sealed class ChainWorkspace : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        foreach (var buffer in _owned) buffer.Dispose();
-        _owned.Clear();
-    }
+    public void Dispose() => _buffers.Dispose();
 
-    private MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(int length) where T : unmanaged
-    {
-        var buffer = Device.Accelerator.Allocate1D<T>(Math.Max(length, 1));
-        _owned.Add(buffer);
-        return buffer;
-    }
+    private MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(int length) where T : unmanaged => _buffers.Allocate<T>(length);
 
-    private MemoryBuffer1D<float, Stride1D.Dense> Upload(float[] values)
-    {
-        var buffer = Allocate<float>(values.Length);
-        buffer.View.CopyFromCPU(Device.Stream, values);
-        Device.Synchronize();
-        return buffer;
-    }
+    private MemoryBuffer1D<float, Stride1D.Dense> Upload(float[] values) => _buffers.Upload(values);
 }

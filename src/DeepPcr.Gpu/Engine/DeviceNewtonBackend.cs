@@ -4,18 +4,19 @@ namespace DeepPcr.Gpu.Engine;
 
 /// <summary>
 /// The GPU engine as a backend of the one Newton loop (<see cref="NewtonLoop"/>): exact Newton with plain steps on a
-/// workspace, from the iterate in <see cref="ChainWorkspace.States"/>. An evaluation is a fused iteration
+/// chain on the device (<see cref="IDeviceChain"/>: the MLP's dense blocks or a recurrent cell's diagonal and
+/// BlockDiagonal(2) blocks), from the iterate in its States buffer. An evaluation is a fused iteration
 /// (<see cref="FusedIteration"/>): it evaluates the layers at z and also linearises, solves for the next iterate and
 /// measures z against the stopping rule in the same launches and the same readback. So <see cref="Start"/> and
 /// <see cref="EvaluateTrial"/> run it, <see cref="Linearize"/> returns the measure already read, and
 /// <see cref="ProposeNext"/> swaps the ping-pong buffers. The states the loop accepts stay in States.
 /// </summary>
-internal sealed class DeviceNewtonBackend(ChainWorkspace ws, EngineOptions options) : INewtonBackend
+internal sealed class DeviceNewtonBackend(IDeviceChain chain, EngineOptions options) : INewtonBackend
 {
     private IterationMeasure last;
 
     /// <inheritdoc />
-    public int Batch => ws.Dims.Batch;
+    public int Batch => chain.Batch;
 
     /// <inheritdoc />
     public int PcrRounds => last.Rounds;
@@ -41,7 +42,7 @@ internal sealed class DeviceNewtonBackend(ChainWorkspace ws, EngineOptions optio
     }
 
     /// <inheritdoc />
-    public void ProposeNext() => ws.SwapStates();
+    public void ProposeNext() => chain.SwapStates();
 
     /// <inheritdoc />
     public void ProposeDamped(IReadOnlyList<double> lambda, double cutBound) =>
@@ -54,10 +55,10 @@ internal sealed class DeviceNewtonBackend(ChainWorkspace ws, EngineOptions optio
     /// <inheritdoc />
     public Evaluation EvaluateTrial()
     {
-        last = FusedIteration.Correction(ws, options);
+        last = chain.Correction();
         if (!last.Finite)
         {
-            last = FusedIteration.Deer(ws, options);
+            last = chain.Deer();
             DeerSteps++;
         }
         return new Evaluation(last.Residual, null);

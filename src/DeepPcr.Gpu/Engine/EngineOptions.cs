@@ -30,10 +30,10 @@ public sealed record EngineOptions(int? MaxIterations = null, int TiledFromWidth
     /// <summary>The safeguard policy (on by default): an alarm, or the iteration limit, falls back to the sequential pass.</summary>
     public Safeguards Safeguards { get; init; } = Safeguards.Default;
 
-    /// <summary>The loop's settings for a chain of these sizes: the limit resolved (L when unset), the rule, the safeguards.</summary>
-    /// <param name="d">The sizes.</param>
+    /// <summary>The loop's settings for a chain of this length: the limit resolved (the length when unset), the rule, the safeguards.</summary>
+    /// <param name="length">L (layers) or T (steps).</param>
     /// <returns>The settings every path of the engine runs under.</returns>
-    public NewtonSettings SettingsFor(Kernels.ChainDims d) => new(MaxIterations ?? d.Layers, Rule, Safeguards);
+    public NewtonSettings SettingsFor(int length) => new(MaxIterations ?? length, Rule, Safeguards);
 
     /// <summary>Whether a problem of these sizes runs on the one-group path.</summary>
     /// <param name="d">The sizes.</param>

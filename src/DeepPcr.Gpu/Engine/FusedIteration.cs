@@ -45,7 +45,7 @@ internal static class FusedIteration
         if (options.UsesOneGroup(d))
         {
             k.OneGroupNewtonIteration(stream, k.OneGroupNewtonShape, ws.Views, d, (float)options.Rule.Atol, (float)options.Rule.Rtol);
-            return Read(ws, rounds: null);
+            return Read(ws.Device, ws.Flags.View, rounds: null);
         }
         ws.Flags.View.MemSetToZero(stream);
         k.Evaluate(stream, d.States, d, ws.Input.View, ws.States.View, ws.Weights.View, ws.Biases.View, ws.Outputs.View, ws.Derivatives.View, ws.RhsA.View);
@@ -70,21 +70,37 @@ internal static class FusedIteration
         return Measure(ws, options, solution, deerForm: 1, rounds);
     }
 
-    private static IterationMeasure Measure(ChainWorkspace ws, EngineOptions options, ArrayView<float> solution, int deerForm, int rounds)
+    private static IterationMeasure Measure(ChainWorkspace ws, EngineOptions options, ArrayView<float> solution, int deerForm, int rounds) =>
+        Measure(ws.Device, ws.Dims.States, deerForm, ws.States.View, solution, ws.Outputs.View, ws.Next.View, ws.Flags.View, options.Rule, rounds);
+
+    /// <summary>
+    /// The end of an iteration on any chain: next = z + d (or d in the DEER form) with the stopping test's norms
+    /// (<see cref="NewtonKernels.UpdateAndMeasure"/>, the flags zeroed before the iteration), then the one readback.
+    /// </summary>
+    /// <param name="device">The device.</param>
+    /// <param name="count">The state values.</param>
+    /// <param name="deerForm">0 correction form, 1 DEER form.</param>
+    /// <param name="states">The iterate z.</param>
+    /// <param name="solution">The PCR solution.</param>
+    /// <param name="outputs">f(z), row t at f_t.</param>
+    /// <param name="next">The next iterate, written.</param>
+    /// <param name="flags">The flags buffer.</param>
+    /// <param name="rule">The stopping rule.</param>
+    /// <param name="rounds">The PCR rounds of the solve.</param>
+    internal static IterationMeasure Measure(GpuDevice device, int count, int deerForm, ArrayView<float> states, ArrayView<float> solution,
+        ArrayView<float> outputs, ArrayView<float> next, ArrayView<int> flags, Newton.StoppingRule rule, int rounds)
     {
-        var d = ws.Dims;
-        var shape = LaunchShapes.Reduction(ws.Device.Accelerator, d.States);
-        ws.Device.Kernels.UpdateAndMeasure(ws.Device.Stream, shape, d.States, deerForm, ws.States.View, solution, ws.Outputs.View, ws.Next.View, ws.Flags.View,
-            (float)options.Rule.Atol, (float)options.Rule.Rtol);
-        return Read(ws, rounds);
+        var shape = LaunchShapes.Reduction(device.Accelerator, count);
+        device.Kernels.UpdateAndMeasure(device.Stream, shape, count, deerForm, states, solution, outputs, next, flags, (float)rule.Atol, (float)rule.Rtol);
+        return Read(device, flags, rounds);
     }
 
     /// <summary>The one host synchronisation of an iteration: the measure slots (the rounds counted here on the multi-launch path).</summary>
-    private static IterationMeasure Read(ChainWorkspace ws, int? rounds)
+    private static IterationMeasure Read(GpuDevice device, ArrayView<int> flags, int? rounds)
     {
         var host = new int[NewtonKernels.MeasureSlots];
-        ws.Flags.View.SubView(0, host.Length).CopyToCPU(ws.Device.Stream, host);
-        ws.Device.Stream.Synchronize();
+        flags.SubView(0, host.Length).CopyToCPU(device.Stream, host);
+        device.Stream.Synchronize();
         var measure = IterationMeasure.FromFlags(host);
         return rounds is int counted ? measure with { Rounds = counted } : measure;
     }

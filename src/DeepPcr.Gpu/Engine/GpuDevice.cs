@@ -16,6 +16,7 @@ public sealed class GpuDevice : IDisposable
 {
     private readonly Context _context;
     private KernelSet? _kernels;
+    private RecurrentKernelSet? _recurrent;
 
     private GpuDevice(Context context, Accelerator accelerator)
     {
@@ -28,6 +29,9 @@ public sealed class GpuDevice : IDisposable
 
     /// <summary>Every kernel of the engine, compiled on first use and kept for the device's lifetime.</summary>
     public KernelSet Kernels => _kernels ??= new KernelSet(Accelerator);
+
+    /// <summary>The recurrent engine's kernels, compiled on first use and kept for the device's lifetime.</summary>
+    public RecurrentKernelSet RecurrentKernels => _recurrent ??= new RecurrentKernelSet(Accelerator);
 
     /// <summary>The stream every operation uses (the accelerator's default stream).</summary>
     public AcceleratorStream Stream => Accelerator.DefaultStream;

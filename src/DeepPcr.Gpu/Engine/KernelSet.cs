@@ -35,6 +35,7 @@ public sealed class KernelSet
         OneGroupLoopShape = LaunchShapes.OneGroup(accelerator, OneGroupNewtonLoop.GetKernel());
         OneGroupBackwardShape = LaunchShapes.OneGroup(accelerator, OneGroupBackward.GetKernel());
         PersistentBackward = accelerator.LoadKernel<ChainDims, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SequentialKernels.PersistentBackward);
+        NotFinite = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, int>(NewtonKernels.NotFinite);
     }
 
     /// <summary><see cref="LayerKernels.Evaluate"/>.</summary>
@@ -96,4 +97,7 @@ public sealed class KernelSet
 
     /// <summary><see cref="SequentialKernels.PersistentBackward"/>.</summary>
     public Action<AcceleratorStream, KernelConfig, ChainDims, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> PersistentBackward { get; }
+
+    /// <summary><see cref="NewtonKernels.NotFinite"/>.</summary>
+    public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, int> NotFinite { get; }
 }

@@ -1,7 +1,5 @@
-using DeepPcr.Gpu.Baselines;
 using DeepPcr.Newton;
 using DeepPcr.Solvers;
-using ILGPU.Runtime;
 
 namespace DeepPcr.Gpu.Engine;
 
@@ -26,22 +24,37 @@ public static class NewtonForward
         ArgumentNullException.ThrowIfNull(ws);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var settings = options.SettingsFor(ws.Dims);
-        ws.States.View.MemSetToZero(ws.Device.Stream);
-        var attempt = options.DeviceLoop && options.UsesOneGroup(ws.Dims)
+        var settings = options.SettingsFor(ws.Dims.Layers);
+        var chain = new MlpChain(ws, options);
+        return Solve(chain, settings, () => options.DeviceLoop && options.UsesOneGroup(ws.Dims)
             ? DeviceNewtonLoop.Run(ws, options, settings)
-            : OnHost(ws, options, settings);
-        string? reason = settings.Safeguards.FallbackReason(attempt.Run);
-        if (reason is null) return attempt;
-        SequentialBaselines.PerLayerForward(ws);
-        ws.States.View.CopyFrom(ws.Device.Stream, ws.BaselineStates.View);
-        ws.Device.Synchronize();
-        return attempt with { Termination = Termination.FellBack, Fallback = Fallback.Sequential, Reason = reason };
+            : OnHost(chain, options, settings));
     }
 
-    private static ForwardOutcome OnHost(ChainWorkspace ws, EngineOptions options, NewtonSettings settings)
+    /// <summary>
+    /// The part every chain shares: the cold guess, the attempt (the core's loop over the device backend, or the device
+    /// loop), and the core's fallback policy: the sequential pass into States when the safeguards call for it.
+    /// </summary>
+    /// <param name="chain">The chain.</param>
+    /// <param name="settings">The resolved settings.</param>
+    /// <param name="attempt">The Newton solve from the cold guess.</param>
+    internal static ForwardOutcome Solve(IDeviceChain chain, NewtonSettings settings, Func<ForwardOutcome> attempt)
     {
-        var backend = new DeviceNewtonBackend(ws, options);
+        chain.ColdGuess();
+        var outcome = attempt();
+        string? reason = settings.Safeguards.FallbackReason(outcome.Run);
+        if (reason is null) return outcome;
+        chain.SequentialIntoStates();
+        return outcome with { Termination = Termination.FellBack, Fallback = Fallback.Sequential, Reason = reason };
+    }
+
+    /// <summary>The core's one Newton loop (<see cref="NewtonLoop"/>) over the device backend, one fused iteration and readback per iteration.</summary>
+    /// <param name="chain">The chain.</param>
+    /// <param name="options">The engine's options (the backend checks the rule against them).</param>
+    /// <param name="settings">The resolved settings.</param>
+    internal static ForwardOutcome OnHost(IDeviceChain chain, EngineOptions options, NewtonSettings settings)
+    {
+        var backend = new DeviceNewtonBackend(chain, options);
         var run = NewtonLoop.Run(backend, settings, PlainStep.Instance);
         return new ForwardOutcome(run, backend.LastRatio, backend.DeerSteps);
     }

@@ -100,4 +100,18 @@ public static class NewtonKernels
             Atomic.Max(ref flags[UpdateSlot], updates[0]);
         }
     }
+
+    /// <summary>Slot of the flags buffer that <see cref="NotFinite"/> sets for a backward pass's finiteness check.</summary>
+    public const int NotFiniteSlot = 7;
+
+    /// <summary>Sets Flags[slot] to 1 when any of the first count values is not finite. Index space: count.</summary>
+    /// <param name="index">The value.</param>
+    /// <param name="values">The values.</param>
+    /// <param name="flags">The flags.</param>
+    /// <param name="slot">The slot (zeroed before the launch).</param>
+    public static void NotFinite(Index1D index, ArrayView<float> values, ArrayView<int> flags, int slot)
+    {
+        float x = values[index];
+        if (XMath.IsNaN(x) || XMath.IsInfinity(x)) flags[slot] = 1;
+    }
 }

@@ -90,7 +90,7 @@ public static class EngineCheck
     {
         var outcome = NewtonForward.Run(ws, options);
         double forward = ErrorMeasure.PooledRelative(ws.Read(ws.States.View), states);
-        AdjointBackward.Run(ws, ws.States.View, options);
+        var adjoint = AdjointBackward.Run(ws, ws.States.View, options);
         double backward = DeviceGradients.Read(ws).MaxRelativeError(gradients);
         bool ok = outcome.Termination == Termination.Converged && forward <= ForwardTolerance && backward <= BackwardTolerance;
         return new JsonObject
@@ -99,6 +99,7 @@ public static class EngineCheck
             ["termination"] = outcome.Termination.Name(),
             ["forward_error"] = Finite(forward),
             ["backward_error"] = Finite(backward),
+            ["backward_fallback"] = adjoint.Run.Fallback.Name(),
             ["ok"] = ok,
         };
     }

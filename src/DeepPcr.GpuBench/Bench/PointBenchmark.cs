@@ -101,7 +101,7 @@ public static class PointBenchmark
         };
         if (other is not null) cases.Add(new TimedCase("other_path", () => AdjointBackward.Run(ws, ws.States.View, other)));
         var medians = Interleaved.Medians(ws.Device, cases, repeats);
-        AdjointBackward.Run(ws, ws.States.View, options);
+        var adjoint = AdjointBackward.Run(ws, ws.States.View, options);
         double error = DeviceGradients.Read(ws).MaxRelativeError(reference);
         SequentialBaselines.PerLayerBackward(ws, ws.BaselineStates.View);
         double perLayerError = DeviceGradients.Read(ws).MaxRelativeError(reference);
@@ -109,7 +109,8 @@ public static class PointBenchmark
         double persistentError = DeviceGradients.Read(ws).MaxRelativeError(reference);
         var json = Measurement(forward.Counts, forward.Outcome.Fallback, medians, error, perLayerError, persistentError);
         json["iterations"] = 0;
-        json["pcr_rounds"] = DevicePcr.RoundsFor(ws.Dims.Layers);
+        json["pcr_rounds"] = adjoint.Run.PcrRounds;
+        json["adjoint_fallback"] = adjoint.Run.Fallback.Name();
         // The backward pass is one linear solve, exact up to rounding; it counts exactly when the forward pass it
         // runs at converged, so it carries the forward pass's termination.
         json["termination"] = forward.Outcome.Termination.Name();
