@@ -88,12 +88,13 @@ public static class AdjointSolver
         using var backend = new HostAdjoint<T>(step, input, states, cotangents);
         var run = AdjointPass.Run(backend, sequential);
         var lambda = backend.Lambda;
-        Tensor? inputs = backend.ParameterGradients is null || step is IDrivenChainStep ? ChainStates.Shift(input, states) : null;
+        bool stepInputsMissing = step is IDrivenChainStep && backend.StepInputGradients is null;
+        Tensor? inputs = backend.ParameterGradients is null || stepInputsMissing ? ChainStates.Shift(input, states) : null;
         var parameters = backend.ParameterGradients
             ?? (step is IDifferentiableChainStep d ? TorchAdjoint.OfParameters(d, inputs!, lambda) : Array.Empty<Tensor>());
         return new AdjointSolution(lambda, backend.InputGradient!, parameters, run.PcrRounds, ChainEngine.Host, run.Fallback, run.Finite, MethodOf(sequential))
         {
-            StepInputGradients = inputs is null ? null : TorchAdjoint.OfStepInputs(step, inputs, lambda),
+            StepInputGradients = backend.StepInputGradients ?? (stepInputsMissing ? TorchAdjoint.OfStepInputs(step, inputs!, lambda) : null),
         };
     }
 

@@ -15,14 +15,16 @@ public interface IHostChainStep : IChainStep
     bool SupportsHost(ScalarType dtype);
 
     /// <summary>
-    /// Evaluates steps first..first+n-1, each on its own input, and optionally their dense Jacobians.
+    /// Evaluates steps first..first+n-1, each on its own input, and optionally their Jacobians in the declared structure
+    /// (<see cref="IChainStep.JacobianStructure"/>).
     /// </summary>
     /// <param name="first">Index of the first step.</param>
     /// <param name="batch">B.</param>
     /// <param name="inputs">(n, B, w) row-major: inputs[j] = z_{first+j}.</param>
     /// <param name="outputs">(n, B, w) row-major, written: f_{first+j}(inputs[j]).</param>
-    /// <param name="jacobian">Empty, or written in the planar layout: entry (i, j) of df/dz for row
-    /// r = j' B + b (step first + j', sample b) at jacobian[(i w + j) * stride + r].</param>
+    /// <param name="jacobian">Empty, or written in the planar layout: entry e of the block of row r = j' B + b (step
+    /// first + j', sample b) at jacobian[e * stride + r], the entries in the order of the declared structure's block shape:
+    /// dense (i, j) at e = i w + j; diagonal e = i; block-diagonal [i, j, m] at e = (i k + j) w / k + m.</param>
     /// <param name="stride">The plane stride of <paramref name="jacobian"/> (at least n B).</param>
     void EvaluateOnHost<T>(int first, int batch, ReadOnlySpan<T> inputs, Span<T> outputs, Span<T> jacobian, long stride)
         where T : unmanaged, IFloatingPointIeee754<T>;

@@ -18,17 +18,16 @@ internal static class EngineSelection
         step is IHostChainStep host && like.device_type == DeviceType.CPU && !like.requires_grad
         && (like.dtype == ScalarType.Float32 || like.dtype == ScalarType.Float64) && host.SupportsHost(like.dtype);
 
-    /// <summary>The engine of a Newton run with this Jacobian choice and step control.</summary>
+    /// <summary>The engine of a Newton run with this Jacobian choice and step control: the host kernels run exact Newton
+    /// with plain steps on the step's declared structure (they dispatch on it).</summary>
     public static ChainEngine ForNewton(IChainStep step, JacobianChoice choice, IStepControl control, Tensor start) =>
-        choice == JacobianChoice.Exact && control is PlainStep && step.JacobianStructure == JacobianStructure.Dense && HostApplies(step, start)
-            ? ChainEngine.Host : ChainEngine.Torch;
+        choice == JacobianChoice.Exact && control is PlainStep && HostApplies(step, start) ? ChainEngine.Host : ChainEngine.Torch;
 
     /// <summary>The engine of the sequential pass: the fused host loop where it applies.</summary>
     public static ChainEngine ForSequential(IChainStep step, Tensor start) => HostApplies(step, start) ? ChainEngine.Host : ChainEngine.Torch;
 
-    /// <summary>The engine of the adjoint solve (dense exact Jacobians on the host where they apply).</summary>
-    public static ChainEngine ForAdjoint(IChainStep step, Tensor input) =>
-        step.JacobianStructure == JacobianStructure.Dense && HostApplies(step, input) ? ChainEngine.Host : ChainEngine.Torch;
+    /// <summary>The engine of the adjoint solve (exact Jacobians in the declared structure on the host where they apply).</summary>
+    public static ChainEngine ForAdjoint(IChainStep step, Tensor input) => HostApplies(step, input) ? ChainEngine.Host : ChainEngine.Torch;
 
     /// <summary>A backend for a run over steps first..first+n-1.</summary>
     public static IChainBackend Create(

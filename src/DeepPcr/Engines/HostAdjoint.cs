@@ -1,5 +1,6 @@
 using System.Numerics;
 using DeepPcr.Chains;
+using DeepPcr.Linear;
 using DeepPcr.Linear.Kernels;
 using DeepPcr.Newton;
 using static TorchSharp.torch;
@@ -9,14 +10,15 @@ namespace DeepPcr.Engines;
 /// <summary>
 /// The backward pass's backend in host memory, for steps with host kernels (<see cref="IHostChainStep"/>) on CPU
 /// float32/float64: the Jacobians at the accepted states come from <see cref="IHostChainStep.EvaluateOnHost{T}"/> in the
-/// planar layout, are transposed and reversed there, and the reversed chain is one dense PCR solve (or row by row, for
+/// planar layout of the step's declared structure, are transposed and reversed there, and the reversed chain is one PCR solve (or row by row, for
 /// the sequential backward pass and the fallback); the same numbers as the torch backend without a framework call per
 /// operation. Parameter gradients come from the step's host method when it has one (reusing the evaluated outputs).
 /// </summary>
 internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly IHostChainStep step;
-    private readonly int length, batch, width, rowSize, block;
+    private readonly int length, batch, width, rowSize;
+    private readonly HostBlock block;
     private readonly long stride;
     private readonly ScalarType dtype;
     private readonly T[] chain, cotangents, c, outputs, zeros;
@@ -32,7 +34,7 @@ internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where
         batch = (int)input.shape[0];
         width = step.Width;
         rowSize = batch * width;
-        block = width * width;
+        block = BlockStructure.Of(step).HostBlock(width);
         dtype = input.dtype;
         stride = HostPcr.StrideFor<T>((long)length * batch);
         chain = new T[(length + 1) * rowSize];
@@ -53,10 +55,10 @@ internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where
         c = new T[length * rowSize];
         outputs = new T[length * rowSize];
         zeros = new T[rowSize];
-        scratch = HostScratch.Lease((2 * block * stride + HostPcr.ScratchFor<T>(width, stride)) * sizeof(T));
+        scratch = HostScratch.Lease((2 * block.Size * stride + HostPcr.ScratchFor<T>(width, stride)) * sizeof(T));
         jacobian = (T*)scratch.Pointer;
-        reversed = jacobian + block * stride;
-        planes = reversed + block * stride;
+        reversed = jacobian + block.Size * stride;
+        planes = reversed + block.Size * stride;
     }
 
     /// <summary>(L, B, w): lambda, after the solve.</summary>
@@ -65,30 +67,37 @@ internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where
     /// <summary>(B, w): J_1^T lambda_1, after <see cref="Gradients"/>.</summary>
     public Tensor? InputGradient { get; private set; }
 
+    /// <summary>(L, B, I): the step-input gradients of an <see cref="IHostDrivenChainStep"/>, else null.</summary>
+    public Tensor? StepInputGradients { get; private set; }
+
     /// <summary>The parameter gradients from the step's host method, or null when it has none.</summary>
     public IReadOnlyList<Tensor>? ParameterGradients { get; private set; }
 
     /// <inheritdoc />
     public void Linearize() =>
-        step.EvaluateOnHost<T>(0, batch, chain.AsSpan(0, length * rowSize), outputs, new Span<T>(jacobian, (int)(block * stride)), stride);
+        step.EvaluateOnHost<T>(0, batch, chain.AsSpan(0, length * rowSize), outputs, new Span<T>(jacobian, (int)(block.Size * stride)), stride);
 
     /// <summary>Reversed row k &gt;= 1 holds J^T of step L - k; row 0 has no predecessor (its start state is 0).</summary>
     private void Reverse()
     {
-        for (int i = 0; i < width; i++)
+        for (int e = 0; e < block.Size; e++)
         {
-            for (int j = 0; j < width; j++)
+            T* target = reversed + e * stride;
+            T* source = jacobian + block.Transposed(e) * stride;
+            for (int b = 0; b < batch; b++) target[b] = T.Zero;
+            for (long k = 1; k < length; k++)
             {
-                T* target = reversed + (i * width + j) * stride;
-                T* source = jacobian + (j * width + i) * stride;
-                for (int b = 0; b < batch; b++) target[b] = T.Zero;
-                for (long k = 1; k < length; k++)
-                {
-                    T* from = source + (length - k) * batch, to = target + k * batch;
-                    for (int b = 0; b < batch; b++) to[b] = from[b];
-                }
+                T* from = source + (length - k) * batch, to = target + k * batch;
+                for (int b = 0; b < batch; b++) to[b] = from[b];
             }
         }
+    }
+
+    /// <summary>y += J^T x for the Jacobian of lane r (its transposed block gathered into <paramref name="transposed"/>).</summary>
+    private void ApplyTransposedAdd(long r, T* transposed, T* x, T* y)
+    {
+        for (int e = 0; e < block.Size; e++) transposed[e] = jacobian[block.Transposed(e) * stride + r];
+        block.ApplyAdd(transposed, x, y, Limits<T>.SmallestNormal);
     }
 
     /// <summary>
@@ -96,19 +105,15 @@ internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where
     /// </summary>
     private void SolveSequentially(T* u)
     {
-        T normal = Limits<T>.SmallestNormal;
-        for (long k = 1; k < length; k++)
+        var values = new T[block.Size];
+        fixed (T* transposed = values)
         {
-            for (int b = 0; b < batch; b++)
+            for (long k = 1; k < length; k++)
             {
-                long r = (length - k) * batch + b;                 // J of step L - k, sample b
-                T* previous = u + ((k - 1) * batch + b) * width;
-                T* row = u + (k * batch + b) * width;
-                for (int i = 0; i < width; i++)
+                for (int b = 0; b < batch; b++)
                 {
-                    T sum = row[i];
-                    for (int j = 0; j < width; j++) sum += jacobian[(j * width + i) * stride + r] * previous[j];
-                    row[i] = ElementwiseOps.Flush(sum, normal);
+                    // J of step L - k, sample b.
+                    ApplyTransposedAdd((length - k) * batch + b, transposed, u + ((k - 1) * batch + b) * width, u + (k * batch + b) * width);
                 }
             }
         }
@@ -129,7 +134,7 @@ internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where
             else
             {
                 Reverse();
-                rounds = HostPcr.SolveDense(length, batch, width, reversed, stride, pc, pz, planes);
+                rounds = HostPcr.Solve(length, batch, block, reversed, stride, pc, pz, planes);
             }
         }
         lambda = new T[length * rowSize];
@@ -155,18 +160,20 @@ internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where
     {
         // Input gradient: J_1^T lambda_1, step 0's Jacobian at z_0 (lanes 0..B-1).
         var inputGradient = new T[rowSize];
-        for (int b = 0; b < batch; b++)
+        var values = new T[block.Size];
+        fixed (T* transposed = values, pl = lambda, pg = inputGradient)
         {
-            for (int j = 0; j < width; j++)
-            {
-                T sum = T.Zero;
-                for (int i = 0; i < width; i++) sum += jacobian[(i * width + j) * stride + b] * lambda![b * width + i];
-                inputGradient[b * width + j] = sum;
-            }
+            for (int b = 0; b < batch; b++) ApplyTransposedAdd(b, transposed, pl + b * width, pg + b * width);
         }
         InputGradient = HostTensors.From<T>(inputGradient, new long[] { batch, width }, dtype);
+        var inputs = chain.AsSpan(0, length * rowSize);
+        if (step is IHostDrivenChainStep driven)
+        {
+            (ParameterGradients, StepInputGradients) = driven.GradientsOnHost<T>(batch, inputs, outputs, lambda);
+            return;
+        }
         ParameterGradients = step is IHostDifferentiableChainStep differentiable
-            ? differentiable.ParameterGradientsOnHost<T>(batch, chain.AsSpan(0, length * rowSize), outputs, lambda)
+            ? differentiable.ParameterGradientsOnHost<T>(batch, inputs, outputs, lambda)
             : null;
     }
 

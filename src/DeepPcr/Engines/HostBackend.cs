@@ -11,7 +11,8 @@ namespace DeepPcr.Engines;
 /// <summary>
 /// The Newton loop's backend in host memory, for steps with host kernels (<see cref="IHostChainStep"/>) on CPU
 /// float32/float64 states: every evaluation, Jacobian, PCR solve and norm in buffers allocated once per run, so no
-/// framework call sits inside the loop. Exact Newton with dense Jacobians and the plain step (the engine selection,
+/// framework call sits inside the loop. Exact Newton with the step's Jacobians in its declared structure (dense,
+/// block-diagonal, diagonal, scalar: the kernels dispatch on it) and the plain step (the engine selection,
 /// <see cref="EngineSelection"/>, sends everything else to <see cref="TorchBackend"/>). The iterates are those of the
 /// torch backend: the correction form z + d while finite, the DEER form (c = f(z) - A z from the start state) otherwise.
 /// </summary>
@@ -19,6 +20,7 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
 {
     private readonly IHostChainStep step;
     private readonly int first, count, batch, width, rowSize, chunk;
+    private readonly HostBlock block;
     private readonly long stride;
     private readonly ScalarType dtype;
     // chain = [z_0; z_1..z_n]: the inputs of the steps are its first n rows, the iterate its last n rows.
@@ -35,6 +37,7 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
         count = (int)guess.shape[0];
         batch = (int)start.shape[0];
         width = step.Width;
+        block = BlockStructure.Of(step).HostBlock(width);
         rowSize = batch * width;
         dtype = start.dtype;
         this.chunk = chunk;
@@ -45,9 +48,9 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
         outputs = new T[count * rowSize];
         next = new T[count * rowSize];
         zeros = new T[rowSize];
-        scratch = HostScratch.Lease((width * width * stride + HostPcr.ScratchFor<T>(width, stride)) * sizeof(T));
+        scratch = HostScratch.Lease((block.Size * stride + HostPcr.ScratchFor<T>(width, stride)) * sizeof(T));
         jacobian = (T*)scratch.Pointer;
-        planes = jacobian + width * width * stride;
+        planes = jacobian + block.Size * stride;
     }
 
     /// <inheritdoc />
@@ -70,7 +73,7 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
     /// <summary>Evaluates the steps and their Jacobians at the iterate; <see cref="next"/> receives the residual f(z) - z.</summary>
     public Evaluation EvaluateTrial()
     {
-        step.EvaluateOnHost<T>(first, batch, chain.AsSpan(0, count * rowSize), outputs, new Span<T>(jacobian, (int)(width * width * stride)), stride);
+        step.EvaluateOnHost<T>(first, batch, chain.AsSpan(0, count * rowSize), outputs, new Span<T>(jacobian, (int)(block.Size * stride)), stride);
         var z = Z;
         norm = 0;
         for (int i = 0; i < next.Length; i++)
@@ -110,7 +113,7 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
             T* z = pChain + rowSize;
             if (double.IsFinite(norm))
             {
-                PcrRounds = HostPcr.SolveDense(count, batch, width, jacobian, stride, pNext, pZeros, planes, chunk);
+                PcrRounds = HostPcr.Solve(count, batch, block, jacobian, stride, pNext, pZeros, planes, chunk);
                 bool finite = true;
                 for (int i = 0; i < next.Length; i++)
                 {
@@ -121,17 +124,22 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
             }
             // DEER form: c_l = f(z_{l-1}) - A_l z_{l-1}, from the start state.
             long rows = (long)count * batch;
+            var blockValues = new T[block.Size];
+            var negatedValues = new T[width];
+            T normal = Limits<T>.SmallestNormal;
+            fixed (T* a = blockValues, negated = negatedValues)
             for (long r = 0; r < rows; r++)
             {
                 T* input = pChain + r * width;
                 for (int i = 0; i < width; i++)
                 {
-                    T sum = pOut[r * width + i];
-                    for (int j = 0; j < width; j++) sum -= jacobian[(i * width + j) * stride + r] * input[j];
-                    pNext[r * width + i] = sum;
+                    negated[i] = -input[i];
+                    pNext[r * width + i] = pOut[r * width + i];
                 }
+                block.Gather(jacobian, stride, r, a);
+                block.ApplyAdd(a, negated, pNext + r * width, normal);
             }
-            PcrRounds = HostPcr.SolveDense(count, batch, width, jacobian, stride, pNext, pChain, planes, chunk);
+            PcrRounds = HostPcr.Solve(count, batch, block, jacobian, stride, pNext, pChain, planes, chunk);
         }
     }
 

@@ -29,6 +29,21 @@ internal readonly record struct HostBlock(JacobianStructure Kind, int Width, int
     /// <summary>The width of each diagonal of a block-diagonal block, w / k.</summary>
     public int Part => Width / Blocks;
 
+    /// <summary>Copies the block of row <paramref name="row"/> from the planar layout (entry e at planes[e * stride + row]).</summary>
+    public unsafe void Gather<T>(T* planes, long stride, long row, T* target) where T : unmanaged
+    {
+        for (int e = 0; e < Size; e++) target[e] = planes[e * stride + row];
+    }
+
+    /// <summary>The entry of the transposed block that entry <paramref name="e"/> becomes: (i, j) -> (j, i) for dense
+    /// blocks, [i, j, m] -> [j, i, m] for block-diagonal ones, itself for diagonal and scalar blocks.</summary>
+    public int Transposed(int e) => Kind switch
+    {
+        JacobianStructure.Dense => e % Width * Width + e / Width,
+        JacobianStructure.BlockDiagonal => (e / Part % Blocks * Blocks + e / Part / Blocks) * Part + e % Part,
+        _ => e,
+    };
+
     /// <summary>y += A x for one block (sums below <paramref name="normal"/> flushed).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void ApplyAdd<T>(T* a, T* x, T* y, T normal) where T : unmanaged, IFloatingPointIeee754<T>

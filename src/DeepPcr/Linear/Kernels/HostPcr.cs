@@ -27,25 +27,34 @@ internal static unsafe class HostPcr
     /// <param name="chunk">0 for plain PCR, else the rows per chunk of <see cref="ChunkedPcrKernel"/>.</param>
     /// <returns>The rounds run.</returns>
     public static int SolveDense<T>(int length, int batch, int width, T* a, long stride, T* c, T* z0, T* planes, int chunk = 0)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Solve(length, batch, HostBlock.Dense(width), a, stride, c, z0, planes, chunk);
+
+    /// <summary>
+    /// As <see cref="SolveDense{T}"/> for blocks of any declared structure: entry e of the block of row n (its
+    /// <see cref="HostBlock.Size"/> entries in the structure's order) at a[e * stride + n]. Dense blocks take the tiled
+    /// kernel where it applies; the others are re-laid out row-major for the row-major or chunked kernel.
+    /// </summary>
+    public static int Solve<T>(int length, int batch, HostBlock block, T* a, long stride, T* c, T* z0, T* planes, int chunk = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long rows = (long)length * batch;
-        if (TiledPcrKernel.IsSupported && chunk == 0 && width <= TiledMaxWidth)
+        int width = block.Width, size = block.Size;
+        if (block.Kind == Chains.JacobianStructure.Dense && TiledPcrKernel.IsSupported && chunk == 0 && width <= TiledMaxWidth)
         {
-            TiledLayout.FromPlanes(a, stride, planes, rows, width * width);
-            return TiledPcrKernel.SolveRowStates(length, batch, width, planes, c, z0, planes + TiledPcrKernel.Size<T>(rows, width * width));
+            TiledLayout.FromPlanes(a, stride, planes, rows, size);
+            return TiledPcrKernel.SolveRowStates(length, batch, width, planes, c, z0, planes + TiledPcrKernel.Size<T>(rows, size));
         }
-        int block = width * width;
-        T* rowMajor = (T*)NativeMemory.Alloc((nuint)(rows * block), (nuint)sizeof(T));
+        T* rowMajor = (T*)NativeMemory.Alloc((nuint)(rows * size), (nuint)sizeof(T));
         try
         {
             for (long r = 0; r < rows; r++)
             {
-                for (int e = 0; e < block; e++) rowMajor[r * block + e] = a[e * stride + r];
+                for (int e = 0; e < size; e++) rowMajor[r * size + e] = a[e * stride + r];
             }
             return chunk > 0
-                ? ChunkedPcrKernel.Solve(length, batch, width, HostBlock.Dense(width), chunk, rowMajor, c, z0)
-                : CpuPcrKernel.Solve(length, batch, width, HostBlock.Dense(width), rowMajor, c, z0);
+                ? ChunkedPcrKernel.Solve(length, batch, width, block, chunk, rowMajor, c, z0)
+                : CpuPcrKernel.Solve(length, batch, width, block, rowMajor, c, z0);
         }
         finally
         {
