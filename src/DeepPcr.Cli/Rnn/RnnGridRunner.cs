@@ -43,7 +43,7 @@ public static class RnnGridRunner
             {
                 summary = NotRun(rows, point, grid.Solver, memory, estimate, bytes);
             }
-            else if ((estimate = RnnLimits.EstimateMs(point, grid.Solver, solver, options)) > grid.CapMs)
+            else if ((estimate = RnnLimits.EstimateMs(point, grid.Solver, solver, options)) is double e && e > grid.CapMs)
             {
                 summary = NotRun(rows, point, grid.Solver, $"estimated {estimate / 1000:0.#} s, over the cap of {grid.CapMs / 1000:0.#} s (--cap-ms)", estimate, bytes);
             }
