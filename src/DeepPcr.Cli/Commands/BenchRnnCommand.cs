@@ -67,14 +67,14 @@ public static class BenchRnnCommand
 
     private static void PrintTable(JsonObject report)
     {
-        Console.WriteLine($"{"cell",-15} {"T",6} {"H",3} {"B",3} {"pass",-16} {"method",-16} {"it",3} {"parallel ms",11} {"vs module",9} {"vs loop",8} {"vs fused",8} {"vs pytorch",10} {"rel.error",9}");
+        Console.WriteLine($"{"cell",-15} {"T",6} {"H",3} {"B",3} {"pass",-16} {"method",-16} {"engine",-6} {"it",3} {"parallel ms",11} {"vs module",9} {"vs loop",8} {"vs fused",8} {"vs pytorch",10} {"rel.error",9}");
         foreach (var row in report["points"]!.AsArray().OfType<JsonObject>())
         {
             string Ratio(string baseline) => (double?)row[$"speedup_vs_{baseline}"] is double s ? $"{s:0.00}x" : "-";
             string ms = (double?)row["parallel_ms"] is double p ? p.ToString("0.###") : (bool)row["not_run"]! ? "not run" : "-";
             string module = row["torch_module_ms"] is null && row["speedup_vs_dense_module"] is not null ? Ratio("dense_module") + "*" : Ratio("torch_module");
             string error = (double?)row["max_rel_error"] is double e ? e.ToString("0.0E0") : "-";
-            Console.WriteLine($"{row["cell"],-15} {row["T"],6} {row["H"],3} {row["B"],3} {row["pass"],-16} {row["method"],-16} {row["iterations"],3} {ms,11} {module,9} {Ratio("torch_cell_loop"),8} {Ratio("fused_sequential"),8} {Ratio("pytorch"),10} {error,9}");
+            Console.WriteLine($"{row["cell"],-15} {row["T"],6} {row["H"],3} {row["B"],3} {row["pass"],-16} {row["method"],-16} {row["engine"],-6} {row["iterations"],3} {ms,11} {module,9} {Ratio("torch_cell_loop"),8} {Ratio("fused_sequential"),8} {Ratio("pytorch"),10} {error,9}");
         }
         Console.WriteLine("* the diagonal cells against the dense nn.GRU / nn.LSTM of the same size (libtorch has no diagonal cell)");
     }
