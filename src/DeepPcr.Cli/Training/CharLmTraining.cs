@@ -132,21 +132,11 @@ public static class CharLmTraining
     }
 
     /// <summary>A PNG of training loss against training wall-clock time, one line per solver.</summary>
-    public static void LossPlot(IReadOnlyList<CharLmRun> runs, CharLmOptions options, string path, AtomicOutputs outputs)
-    {
-        var plot = new ScottPlot.Plot();
-        foreach (var run in runs)
-        {
-            var line = plot.Add.Scatter(run.Log.Select(l => l.WallMs / 1000).ToArray(), run.Log.Select(l => l.Loss).ToArray());
-            line.LegendText = $"{run.Solver} ({string.Join("+", run.Engines)} engine)";
-            line.MarkerSize = 5;
-        }
-        plot.XLabel("training wall-clock time, s");
-        plot.YLabel("training loss, nats per character");
-        plot.Title($"charlm: {options.Layers} x {RecurrentCells.Name(options.Cell)} of {options.Hidden}, T = {options.Length}, B = {options.Batch} ({Environment.ProcessorCount}-core CPU)");
-        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-        Plots.FewPoints.Mark(plot, runs.SelectMany(r => r.Log.Select(l => l.WallMs / 1000)), runs.Max(r => r.Log.Count) < 2,
-            "one logged step: one point per solver (the numbers are in training.csv)");
-        outputs.Save(path, p => plot.SavePng(p, 900, 600));
-    }
+    public static void LossPlot(IReadOnlyList<CharLmRun> runs, CharLmOptions options, string path, AtomicOutputs outputs) =>
+        Plots.LossAgainstTime.Save(
+            runs.Select(r => new Plots.LossAgainstTime.Line($"{r.Solver} ({string.Join("+", r.Engines)} engine)",
+                r.Log.Select(l => l.WallMs / 1000).ToArray(), r.Log.Select(l => l.Loss).ToArray())).ToArray(),
+            "training loss, nats per character",
+            $"charlm: {options.Layers} x {RecurrentCells.Name(options.Cell)} of {options.Hidden}, T = {options.Length}, B = {options.Batch}",
+            "one logged step: one point per solver (the numbers are in training.csv)", 5, path, outputs);
 }
