@@ -128,6 +128,10 @@ internal sealed class TorchCellModuleLoop : TorchRnn
 internal sealed class TorchDiagonalLoop : TorchRnn
 {
     private readonly Tensor weightIh, weightHh, biasIh, biasHh;
+
+    // Held for the loop's life: an implicit int-to-Scalar conversion per operation (what `a + b` does) leaves a Scalar
+    // that the garbage collector may finalise while libtorch still reads it; at T = 16384 that failed in toFloat.
+    private readonly Scalar one = 1.ToScalar();
     private readonly bool gru;
     private readonly int hidden;
 
@@ -158,16 +162,16 @@ internal sealed class TorchDiagonalLoop : TorchRnn
         for (int t = 0; t < steps; t++)
         {
             var x = projected[t];
-            var g = torch.addcmul(b, h.unsqueeze(1), w, 1);
+            var g = torch.addcmul(b, h.unsqueeze(1), w, one);
             if (gru)
             {
-                var rz = torch.sigmoid(x[.., ..2] + g[.., ..2]);
-                var n = torch.tanh(torch.addcmul(x[.., 2], rz[.., 0], g[.., 2], 1));
+                var rz = torch.sigmoid(x[.., ..2].add(g[.., ..2], one));
+                var n = torch.tanh(torch.addcmul(x[.., 2], rz[.., 0], g[.., 2], one));
                 h = torch.lerp(n, h, rz[.., 1]);
             }
             else
             {
-                var p = x + g;
+                var p = x.add(g, one);
                 c = torch.lerp(torch.tanh(p[.., 1]), c, torch.sigmoid(p[.., 0]));
                 h = torch.sigmoid(p[.., 2]) * torch.tanh(c);
             }
@@ -179,5 +183,6 @@ internal sealed class TorchDiagonalLoop : TorchRnn
     public override void Dispose()
     {
         foreach (var p in Parameters) p.Dispose();
+        one.Dispose();
     }
 }

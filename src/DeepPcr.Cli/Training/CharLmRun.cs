@@ -97,11 +97,12 @@ public sealed class CharLmRun : IDisposable
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var generator = new Generator((ulong)seed + 2);
+        using Scalar temperature = 0.8;
         var (logits, states) = model.Run(torch.tensor(prompt.Select(corpus.Encode).ToArray()).unsqueeze(0), null);
         var drawn = new List<long>();
         for (int i = 0; i < count; i++)
         {
-            var probabilities = nn.functional.softmax(logits[0, -1] / 0.8, 0);
+            var probabilities = nn.functional.softmax(logits[0, -1].div(temperature), 0);
             long next = torch.multinomial(probabilities, 1, generator: generator).item<long>();
             drawn.Add(next);
             (logits, states) = model.Run(torch.tensor(new[] { next }).reshape(1, 1), states);
