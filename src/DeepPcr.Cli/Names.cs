@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DeepPcr.Solvers;
 
 namespace DeepPcr.Cli;
@@ -11,5 +12,16 @@ public static class Names
         Termination.Converged => "converged",
         Termination.IterationLimit => "iteration_limit",
         _ => "fell_back",
+    };
+
+    /// <summary>The outcome fields of one solve: method, engine, iterations, pcr_rounds, termination, fallback.</summary>
+    public static JsonObject Outcome(ChainSolution solution) => new()
+    {
+        ["method"] = solution.MethodName,
+        ["engine"] = solution.EngineName,
+        ["iterations"] = solution.Iterations,
+        ["pcr_rounds"] = solution.PcrRounds,
+        ["termination"] = Of(solution.Termination),
+        ["fallback"] = solution.FallbackName,
     };
 }

@@ -53,12 +53,18 @@ public class BenchTests
     /// <summary>Every timed column names its threads; the compiled baselines are there and right, or say why not.</summary>
     private static void AssertBaselineColumns(JsonObject pass)
     {
-        foreach (string label in new[] { "deeppcr", "torch_sequential", "fused_sequential" })
+        foreach (string label in new[] { "deeppcr", "torch_sequential", "fused_sequential", "auto" })
         {
             Assert.Contains((int)pass[$"{label}_threads"]!, DeepPcr.Cli.Mlp.ThreadedCases.Counts);
         }
         Assert.True((double)pass["fused_sequential_ms"]! <= (double)pass["fused_sequential_1t_ms"]!);
         Assert.InRange((double)pass["fused_sequential_max_rel_error"]!, 0.0, 1e-5);
+        Assert.Contains((string)pass["auto_method"]!, new[] { "sequential", "deeppcr" });
+        Assert.Equal("host", (string)pass["auto_engine"]!);
+        Assert.InRange((double)pass["auto_max_rel_error"]!, 0.0, 1e-5);
+        Assert.True((double)pass["auto_ms"]! > 0);
+        Assert.Equal((double)pass["auto_ms"]! / Math.Min((double)pass["fused_sequential_ms"]!, (double?)pass["deeppcr_ms"] ?? double.PositiveInfinity),
+            (double)pass["auto_over_best"]!, 12);
         string status = (string)pass["c_reference"]!;
         if (status.StartsWith("absent", StringComparison.Ordinal))
         {

@@ -31,10 +31,10 @@ public class ReadmeBlockTests
     }
 
     /// <summary>The statements alone: no using directives, no blank lines, no indentation.</summary>
-    private static string[] Code(string[] lines) =>
+    internal static string[] Code(string[] lines) =>
         lines.Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("using ", StringComparison.Ordinal)).ToArray();
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -25,8 +25,8 @@ public class StepContractTests
 
     public static TheoryData<string> Steps() => new()
     {
-        "mlp-tanh", "mlp-relu", "mlp-sigmoid", "mlp-gelu", "mlp-identity", "residual", "mlp-stack", "residual-stack",
-        "linear-layers", "module-list", "diffusion", "driven", "tanh-layer",
+        "mlp-tanh", "mlp-relu", "mlp-sigmoid", "mlp-gelu", "mlp-identity", "mlp-per-layer", "residual", "mlp-stack", "residual-stack",
+        "linear-layers", "residual-blocks", "module-list", "diffusion", "driven", "tanh-layer",
     };
 
     private static IChainStep Make(string name)
@@ -37,11 +37,16 @@ public class StepContractTests
         switch (name)
         {
             case "residual": return new ResidualChain(W(3), B(3), stepScale: 0.5);
+            case "mlp-per-layer":
+                return new MlpChain(W(3), B(3), new[] { Activation.Tanh, Activation.Tanh, Activation.Relu, Activation.Sigmoid, Activation.Identity });
             case "mlp-stack": return new MlpStack(W(3), B(3), Activation.Tanh);
             case "residual-stack": return new ResidualStack(W(3), B(3), stepScale: 0.5);
             case "linear-layers":
                 torch.random.manual_seed(3);
                 return new LinearLayersStep(Enumerable.Range(0, Length).Select(_ => nn.Linear(3, 3, dtype: ScalarType.Float64)).ToList(), Activation.Tanh);
+            case "residual-blocks":
+                torch.random.manual_seed(5);
+                return new ResidualBlocksStep(Enumerable.Range(0, Length).Select(_ => new DeepPcr.Models.ResNet.ResidualBlock(3, 0.5, ScalarType.Float64)).ToList());
             case "module-list":
                 torch.random.manual_seed(4);
                 return new ModuleListStep(Enumerable.Range(0, Length).Select(_ => (nn.Module<Tensor, Tensor>)nn.Sequential(

@@ -22,14 +22,25 @@ public static class MakeModelCommand
     public static Command Create(string[] args)
     {
         var options = new MlpOptions();
+        var recurrent = new RecurrentModelOptions();
         var output = new Option<string>("--out") { Description = $"Folder for {ModelName}, {InputName} and {CotangentName}.", Required = true };
         var command = new Command("make-model",
-            "Write a seeded deep-MLP model file (layers.{i}.weight [w, w], layers.{i}.bias [w], metadata 'activation') with a matching input [B, w] and cotangent [B, w], for `deeppcr run`.");
-        foreach (Option o in new Option[] { options.Layers, options.Width, options.Batch, options.Activation, options.Gain, options.Dtype, options.Seed, output }) command.Options.Add(o);
+            "Write a seeded deep-MLP model file (layers.{i}.weight [w, w], layers.{i}.bias [w], metadata 'activation') with a matching input [B, w] and cotangent [B, w], "
+            + "or with --cell a recurrent model file (PyTorch's state_dict() names, metadata 'cell') with an input [B, T, I] and cotangent [B, T, directions·H], for `deeppcr run`.");
+        var mlpOnly = new Option[] { options.Layers, options.Width, options.Activation, options.Gain };
+        foreach (Option o in mlpOnly.Concat(new Option[] { options.Batch, options.Dtype, options.Seed }).Concat(recurrent.All).Append(output)) command.Options.Add(o);
         command.SetAction(parsed => CommandRunner.Run(() =>
         {
-            var point = options.Point(parsed) with { Repeats = 1 };
             string folder = parsed.GetValue(output)!;
+            if (recurrent.Requested(parsed))
+            {
+                var spec = recurrent.Spec(parsed, options, mlpOnly);
+                spec.Write(folder, ModelName, InputName, CotangentName);
+                Console.WriteLine($"wrote {Path.Combine(folder, ModelName)} ({spec.Describe()}), {InputName} and {CotangentName}");
+                return 0;
+            }
+            recurrent.RefuseWithoutCell(parsed);
+            var point = options.Point(parsed) with { Repeats = 1 };
             Write(point, folder);
             Console.WriteLine($"wrote {Path.Combine(folder, ModelName)} (L = {point.Layers}, w = {point.Width}, {point.Activation.Name()}, {point.DtypeName}), {InputName} and {CotangentName} [B = {point.Batch}, w = {point.Width}]");
             return 0;

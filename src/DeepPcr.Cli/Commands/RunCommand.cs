@@ -5,6 +5,8 @@ using DeepPcr.Chains;
 using DeepPcr.Cli.Errors;
 using DeepPcr.Cli.Limits;
 using DeepPcr.Cli.Files;
+using DeepPcr.Cli.Recurrent;
+using DeepPcr.Cli.Solvers;
 using DeepPcr.Models.Mlp;
 using DeepPcr.SafeTensors;
 using DeepPcr.Solvers;
@@ -14,22 +16,43 @@ using static TorchSharp.torch;
 namespace DeepPcr.Cli.Commands;
 
 /// <summary>
-/// `deeppcr run`: evaluates a deep-MLP model file on an input file with DeepPCR or sequentially, and with a
-/// cotangent file also the vector-Jacobian product of sum(output * cotangent). Bad input gives a one-line
-/// error and exit code 2, and no output file.
+/// `deeppcr run`: evaluates a deep-MLP model file, or a recurrent one (metadata 'cell'; <see cref="RecurrentRun"/>),
+/// on an input file with DeepPCR, sequentially or (recurrent files) any method of the registry, and with a cotangent
+/// file also the vector-Jacobian product of sum(output * cotangent). Bad input gives a one-line error and exit code 2,
+/// and no output file.
 /// </summary>
 public static class RunCommand
 {
     /// <summary>Builds the command.</summary>
     public static Command Create(string[] args)
     {
-        var model = new Option<string>("--model") { Description = "Model: layers.{i}.weight [w, w], layers.{i}.bias [w], metadata 'activation'.", Required = true };
-        var input = new Option<string>("--input") { Description = "Input file holding 'input' [B, w] (F32 or F64: the computation's dtype).", Required = true };
-        var output = new Option<string>("--output") { Description = "Output file: 'output' [B, w], and the gradients with --cotangent.", Required = true };
-        var solver = new Option<string>("--solver") { Description = "deeppcr or sequential.", DefaultValueFactory = _ => "deeppcr" };
-        var cotangent = new Option<string?>("--cotangent") { Description = "File holding 'cotangent' [B, w]: also write grad.input, grad.layers.{i}.weight and grad.layers.{i}.bias." };
-        var json = new Option<bool>("--json") { Description = "Print method, iterations, pcr_rounds, termination and fallback as JSON." };
-        var command = new Command("run", "Run a deep-MLP model file on an input file (forward, and the backward pass with --cotangent).");
+        var model = new Option<string>("--model")
+        {
+            Description = "Model: a deep MLP (layers.{i}.weight [w, w], layers.{i}.bias [w], metadata 'activation'), or a recurrent network "
+                + "(PyTorch's state_dict() names weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..., metadata 'cell' = gru, lstm, gru-diag or lstm-cifg-diag).",
+            Required = true,
+        };
+        var input = new Option<string>("--input")
+        {
+            Description = "Input file (F32 or F64: the computation's dtype): 'input' [B, w] for an MLP; 'input' [B, T, I] and optional 'h0' (and 'c0') [layers·directions, B, H] for a recurrent model.",
+            Required = true,
+        };
+        var output = new Option<string>("--output")
+        {
+            Description = "Output file: 'output' [B, w] (MLP) or 'output' [B, T, directions·H], 'h_n' (and 'c_n') [layers·directions, B, H] (recurrent), and the gradients with --cotangent.",
+            Required = true,
+        };
+        var solver = new Option<string>("--solver")
+        {
+            Description = $"Recurrent models: any of {string.Join(", ", SolverCatalog.All.Select(e => e.Name))}; deep MLPs: deeppcr or sequential.",
+            DefaultValueFactory = _ => "deeppcr",
+        };
+        var cotangent = new Option<string?>("--cotangent")
+        {
+            Description = "File holding 'cotangent' shaped as 'output': also write grad.input and a grad.{name} for every parameter (and grad.h0, grad.c0 for a recurrent model).",
+        };
+        var json = new Option<bool>("--json") { Description = "Print method, engine, iterations, pcr_rounds, termination and fallback as JSON (per layer and direction too for recurrent models with several)." };
+        var command = new Command("run", "Run a deep-MLP or recurrent (GRU, LSTM, gru-diag, lstm-cifg-diag) model file on an input file (forward, and the backward pass with --cotangent).");
         foreach (Option o in new Option[] { model, input, output, solver, cotangent, json }) command.Options.Add(o);
         command.SetAction(parsed => CommandRunner.Run(() =>
         {
@@ -48,18 +71,21 @@ public static class RunCommand
     /// <exception cref="NumericalFailureException">The states or gradients hold NaN or infinity.</exception>
     public static JsonObject Run(string modelPath, string inputPath, string outputPath, string solverName, string? cotangentPath)
     {
+        var entry = SolverCatalog.All.FirstOrDefault(e => e.Name == solverName);
+        if (entry.Solver is null) throw new UsageException($"--solver: unknown solver '{solverName}'; use one of {string.Join(", ", SolverCatalog.All.Select(e => e.Name))}.");
+        CheckPaths(modelPath, inputPath, outputPath, cotangentPath);
+        var modelFile = TensorFiles.Open(modelPath, "model");
+        if (RecurrentModelFile.IsRecurrent(modelFile)) return RecurrentRun.Run(modelFile, inputPath, outputPath, entry.Solver, entry.Options, cotangentPath);
         IChainSolver solver = solverName switch
         {
             "deeppcr" => ParallelChainSolver.DeepPcr,
             "sequential" => SequentialSolver.Instance,
-            _ => throw new UsageException($"--solver: unknown solver '{solverName}'; use deeppcr or sequential."),
+            _ => throw new UsageException($"--solver: deep-MLP model files run with deeppcr or sequential ('{solverName}' serves recurrent model files)."),
         };
-        CheckPaths(modelPath, inputPath, outputPath, cotangentPath);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var x = TensorFiles.Read(TensorFiles.Open(inputPath, "input"), "input");
         if (x.dim() != 2) throw new InvalidDataException($"{inputPath}: tensor 'input' has shape [{string.Join(", ", x.shape)}]; [B, w] was expected.");
-        var modelFile = TensorFiles.Open(modelPath, "model");
         var (layers, width) = MlpModelFile.Size(modelFile);
         if (x.shape[1] != width) throw new InvalidDataException($"{inputPath}: tensor 'input' has width {x.shape[1]} but the model {modelPath} has width {width}.");
         MemoryEstimates.Mlp($"run on {modelPath} (L = {layers}, w = {width}, B = {x.shape[0]})", layers, width, x.shape[0], (int)x.element_size(),
@@ -76,15 +102,7 @@ public static class RunCommand
         NonFinite.Check(solution.States, "the states", "layer");
         var writer = new SafeTensorWriter();
         TensorFiles.Add(writer, "output", solution.States[chain.Length - 1]);
-        var report = new JsonObject
-        {
-            ["method"] = solution.MethodName,
-            ["engine"] = solution.EngineName,
-            ["iterations"] = solution.Iterations,
-            ["pcr_rounds"] = solution.PcrRounds,
-            ["termination"] = Names.Of(solution.Termination),
-            ["fallback"] = solution.FallbackName,
-        };
+        var report = Names.Outcome(solution);
         if (g is not null)
         {
             var gradients = solverName == "sequential" ? AutogradGradients(chain, x, g) : ParallelGradients(chain, x, solution.States, g, report);

@@ -87,4 +87,26 @@ public static class MemoryEstimates
             .Add("schedule T", steps, 8, copies: 6)
             .Add("denoiser weights H*(H+w)", hidden * (hidden + 2 * width), 4, copies: 4 * 2)
             .Add("activations batch*H", batch * hidden, 4, copies: 8);
+
+    /// <summary>
+    /// A stack of recurrent layers (run on a recurrent model file): per chain (layer and direction) the input
+    /// projections T*B*G*H and the states T*B*w kept for the backward pass (w = H, or 2H for the LSTMs; six copies as
+    /// for the MLP), and one chain's Jacobians T*B*j at a time (<paramref name="jacobianEntries"/> per step and sample:
+    /// w^2 dense, H diagonal, 4H in 2 x 2 blocks of diagonals; 0 for a sequential forward pass without a backward pass)
+    /// with the PCR workspace and copies.
+    /// </summary>
+    public static MemoryEstimate Recurrent(string run, double chains, double length, double batch, double gateRows, double stateWidth, double jacobianEntries, int bytes)
+    {
+        double steps = length * batch;
+        return new MemoryEstimate(run)
+            .Add("input projections T*B*G*H per chain", chains * steps * gateRows, bytes, copies: 2)
+            .Add("states T*B*w per chain", chains * steps * stateWidth, bytes, copies: 6)
+            .Add("Jacobians, PCR workspace and copies T*B*j", steps * jacobianEntries, bytes, copies: JacobianCopies);
+    }
+
+    /// <summary>make-model --cell: the parameters and the input, cotangent and initial states, each drawn in float64 and kept in the file's dtype, and the files' bytes.</summary>
+    public static MemoryEstimate RecurrentModelFiles(string run, double parameters, double inputs, int bytes) =>
+        new MemoryEstimate(run)
+            .Add("parameters", parameters, 8 + 2 * bytes)
+            .Add("input, cotangent and initial states", inputs, 8 + 2 * bytes);
 }

@@ -43,6 +43,8 @@ public static class MlpBackwardBenchmark
         cases.AddRange(ThreadedCases.For("torch_forward_graph", () => TorchForwardGraph(layered, x, cotangent)));
         cases.AddRange(ThreadedCases.For("deeppcr", () => DeepPcrBackward(chain, input, states, cotangent)));
         cases.AddRange(baselines.Cases());
+        var (auto, autoForward, autoCases) = AutoColumn.Backward(chain, input, cotangent);
+        cases.AddRange(autoCases);
         var timings = Harness.Measure(cases, warmup: 1, repeats: point.Repeats);
         var (torchMs, torchThreads) = ThreadedCases.Counts
             .Select(t => (ThreadedCases.Median(timings, "torch_forward_backward", t) - ThreadedCases.Median(timings, "torch_forward_graph", t), t))
@@ -64,6 +66,9 @@ public static class MlpBackwardBenchmark
             ["torch_sequential_threads"] = torchThreads,
         };
         baselines.Report(report, timings, reference);
+        AutoColumn.Report(report, timings, AutoMethodName(auto), auto.Engine.Name(), auto.Fallback.Name(),
+            PooledError(new[] { auto.InputGradient, auto.ParameterGradients[0], auto.ParameterGradients[1] }, reference));
+        report["auto_forward_method"] = autoForward.MethodName;
         report["speedup_vs_torch_sequential"] = torchMs / deepPcrMs;
         report["speedup_vs_fused_sequential"] = fusedMs / deepPcrMs;
         return report;
@@ -102,6 +107,9 @@ public static class MlpBackwardBenchmark
         }
         return scale == 0 ? delta : delta / scale;
     }
+
+    /// <summary>"deeppcr" for the PCR solve of the reversed chain, "sequential" row by row.</summary>
+    private static string AutoMethodName(AdjointSolution solution) => solution.Method == AdjointMethod.Parallel ? "deeppcr" : "sequential";
 
     private static void TorchForwardBackward(LayerByLayerMlp layered, Tensor x, Tensor cotangent, List<Tensor> leaves)
     {

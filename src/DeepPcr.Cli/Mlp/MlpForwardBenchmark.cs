@@ -38,6 +38,8 @@ public static class MlpForwardBenchmark
         var cases = new List<BenchCase>(ThreadedCases.For("torch_sequential", () => TorchForward(layered, input)));
         cases.AddRange(baselines.Cases());
         if (timeDeepPcr) cases.AddRange(ThreadedCases.For("deeppcr", () => SolveOnce(solver, chain, input)));
+        var (auto, autoCases) = AutoColumn.Forward(chain, input);
+        cases.AddRange(autoCases);
         var timings = Harness.Measure(cases, warmup: 1, repeats: point.Repeats);
         var (torchMs, torchThreads) = ThreadedCases.Best(timings, "torch_sequential");
         var (fusedMs, _) = SequentialBaselines.Best(timings);
@@ -59,6 +61,7 @@ public static class MlpForwardBenchmark
             ["torch_sequential_threads"] = torchThreads,
         };
         baselines.Report(report, timings, [reference]);
+        AutoColumn.Report(report, timings, auto.MethodName, auto.EngineName, auto.FallbackName, MaxRelError(auto.States, reference));
         report["speedup_vs_torch_sequential"] = torchMs / deepPcr?.Ms;
         report["speedup_vs_fused_sequential"] = fusedMs / deepPcr?.Ms;
         report["note"] = timeDeepPcr ? null : $"DeepPCR did not converge on its own ({Names.Of(solution.Termination)}, fallback {solution.FallbackName}: {solution.FallbackReason}); no DeepPCR time is reported";

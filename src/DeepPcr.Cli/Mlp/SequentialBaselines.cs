@@ -9,7 +9,9 @@ namespace DeepPcr.Cli.Mlp;
 /// <summary>
 /// The compiled sequential baselines of one MLP point and pass (DESIGN.md section 4): the fused C# loop
 /// (<see cref="FusedMlpLoop{T}"/>, float32) on one thread and on every core, and the single-threaded C reference
-/// loop where gcc is present. Both keep every state in the forward pass; the backward passes read them.
+/// loop where gcc is present. Both keep every state in the forward pass; the backward passes read them. The fused loop
+/// is timed across the same boundary as DeepPCR and auto: a CPU tensor in (read in place), new tensors out (the states
+/// (L, B, w) forward; the input, weight and bias gradients backward). The C reference is the compute limit on arrays.
 /// JSON: <c>fused_sequential_1t_ms</c>, <c>fused_sequential_ms</c> (the best over thread counts) with
 /// <c>fused_sequential_threads</c>, <c>c_reference_ms</c> with <c>c_reference</c> (compiler and flags, or "absent: ..."),
 /// <c>fused_sequential_1t_over_c_reference</c>, and the error of each against the float64 reference.
@@ -23,6 +25,7 @@ public sealed class SequentialBaselines
     private readonly CReferenceLoop? reference;
     private readonly string? referenceAbsent;
     private readonly float[] input, cotangent, gradW, gradB, gradX;
+    private readonly Tensor inputTensor, cotangentTensor;
     private readonly bool backward;
 
     /// <summary>Prepares both loops; a backward pass runs one forward pass of each first, untimed, for its states.</summary>
@@ -32,8 +35,10 @@ public sealed class SequentialBaselines
     public SequentialBaselines(MlpChain chain, Tensor input, Tensor? cotangent)
     {
         backward = cotangent is not null;
-        this.input = input.to_type(ScalarType.Float32).data<float>().ToArray();
-        this.cotangent = cotangent?.to_type(ScalarType.Float32).data<float>().ToArray() ?? new float[this.input.Length];
+        inputTensor = input.to_type(ScalarType.Float32).contiguous();
+        cotangentTensor = (cotangent ?? torch.zeros_like(input)).to_type(ScalarType.Float32).contiguous();
+        this.input = inputTensor.data<float>().ToArray();
+        this.cotangent = cotangentTensor.data<float>().ToArray();
         fused = new FusedMlpLoop<float>(chain);
         tape = fused.NewTape(this.input.Length / chain.Width);
         gradW = new float[chain.Length * chain.Width * chain.Width];
@@ -49,12 +54,31 @@ public sealed class SequentialBaselines
     public IEnumerable<BenchCase> Cases()
     {
         var counts = ThreadedCases.Counts.Where(t => t == 1 || ThreadsUnder(t) == t);
-        foreach (var c in ThreadedCases.For(Fused, backward ? () => fused.Backward(tape, cotangent, gradW, gradB, gradX) : () => fused.Forward(input, tape), counts))
+        foreach (var c in ThreadedCases.For(Fused, backward ? FusedBackward : FusedForward, counts))
         {
             yield return c;
         }
         if (reference is not null) yield return new BenchCase(C, backward ? reference.Backward : reference.Forward, Threads: 1);
     }
+
+    /// <summary>The input tensor in, read in place; the states z_1..z_L (L, B, w) out in a new tensor.</summary>
+    private void FusedForward()
+    {
+        fused.Forward(Floats(inputTensor), tape);
+        using var states = torch.empty(new long[] { fused.Layers, tape.Batch, fused.Width }, dtype: ScalarType.Float32);
+        tape.States.AsSpan(input.Length).CopyTo(Floats(states));
+    }
+
+    /// <summary>The cotangent tensor in, read in place; the gradients written straight into new tensors.</summary>
+    private void FusedBackward()
+    {
+        using var x = torch.empty(new long[] { tape.Batch, fused.Width }, dtype: ScalarType.Float32);
+        using var w = torch.empty(new long[] { fused.Layers, fused.Width, fused.Width }, dtype: ScalarType.Float32);
+        using var b = torch.empty(new long[] { fused.Layers, fused.Width }, dtype: ScalarType.Float32);
+        fused.Backward(tape, Floats(cotangentTensor), Floats(w), Floats(b), Floats(x));
+    }
+
+    private static Span<float> Floats(Tensor tensor) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.bytes);
 
     private int ThreadsUnder(int limit)
     {

@@ -139,12 +139,15 @@ public sealed unsafe partial class FusedMlpLoop<T> where T : unmanaged, IFloatin
         }
         int parts = PartsFor(tape.Batch);
         if (parts > 1) tape.EnsurePartials(parts);
-        fixed (T* states = tape.States, branch = tape.Branch, delta = tape.Delta, partials = tape.Partials)
+        fixed (T* states = tape.States, branch = tape.Branch, delta = tape.Delta, partials = tape.Partials, rowsOf = rows)
         fixed (T* g = cotangent, gw = weightGradients, gb = biasGradients, gx = inputGradient)
         {
-            var job = new BackwardJob(this, tape.Batch, states, branch, delta, g, gw, gb, gx, partials);
-            Run(job, parts);
-            SumPartials(parts, weightGradients, biasGradients, tape.Partials);
+            new FusedMlpBackward<T>
+            {
+                Layers = Layers, Width = Width, Batch = tape.Batch, Activation = Activation, Step = step, Residual = IsResidual,
+                FromBranch = KeepsBranch, Rows = rowsOf, Start = states, States = states + rowSize, Branch = branch, Delta = delta, Cotangents = g,
+                InputGradient = gx, WeightGradients = gw, BiasGradients = gb, Partials = partials,
+            }.Run(parts);
         }
     }
 
@@ -162,9 +165,13 @@ public sealed unsafe partial class FusedMlpLoop<T> where T : unmanaged, IFloatin
     /// <see cref="DeepPcr.Linear.HostThreads.Limit"/>: 1 below <see cref="MinParallelWork"/> or for one sample, else
     /// the limit (at most B: a share per thread).
     /// </summary>
-    public int ThreadsFor(int batch)
+    public int ThreadsFor(int batch) => ThreadsFor(Layers, Width, batch);
+
+    /// <summary>The threads a fused pass over (L, B, w) = (<paramref name="layers"/>, <paramref name="batch"/>,
+    /// <paramref name="width"/>) runs on under the current limit (see <see cref="ThreadsFor(int)"/>).</summary>
+    public static int ThreadsFor(int layers, int width, int batch)
     {
-        long work = (long)Layers * batch * Width * (Width + 8);
+        long work = (long)layers * batch * width * (width + 8);
         return batch < 2 || work < MinParallelWork ? 1 : Math.Min(batch, HostTeam.Parts);
     }
 
@@ -174,17 +181,6 @@ public sealed unsafe partial class FusedMlpLoop<T> where T : unmanaged, IFloatin
     {
         if (parts > 1) HostTeam.Run(job);
         else job.Run(0, 1);
-    }
-
-    private void SumPartials(int parts, Span<T> weightGradients, Span<T> biasGradients, T[] partials)
-    {
-        int weightSize = Layers * Width * Width, biasSize = Layers * Width;
-        for (int p = 1; p < parts; p++)
-        {
-            var part = partials.AsSpan((p - 1) * (weightSize + biasSize), weightSize + biasSize);
-            System.Numerics.Tensors.TensorPrimitives.Add(weightGradients, part[..weightSize], weightGradients);
-            System.Numerics.Tensors.TensorPrimitives.Add(biasGradients, part[weightSize..], biasGradients);
-        }
     }
 
     private int BatchOf(ReadOnlySpan<T> input, string name)

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 using DeepPcr.Chains;
+using DeepPcr.Linear.Kernels;
 using DeepPcr.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,15 +9,23 @@ using static TorchSharp.torch;
 namespace DeepPcr.Models.Mlp;
 
 /// <summary>
-/// A deep MLP as a chain: z_{k+1} = act(W_k z_k + b_k), k = 0..L-1, every layer of width w.
-/// Its Jacobian is analytic and dense: J_k = diag(act'(W_k z_k + b_k)) W_k.
+/// A deep MLP as a chain: z_{k+1} = act_k(W_k z_k + b_k), k = 0..L-1, every layer of width w, one activation for
+/// every layer or one per layer. Its Jacobian is analytic and dense: J_k = diag(act_k'(W_k z_k + b_k)) W_k.
 /// </summary>
 public sealed class MlpChain : IHostDifferentiableChainStep
 {
     /// <summary>Wraps the given weights (L, w, w) and biases (L, w); the tensors stay the caller's.</summary>
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, L = 0, or non-finite values.</exception>
     public MlpChain(Tensor weights, Tensor biases, Activation activation)
+        : this(weights, biases, Enumerable.Repeat(activation, weights is null || weights.dim() < 1 ? 0 : (int)weights.shape[0]).ToArray())
     {
+    }
+
+    /// <summary>Wraps the given weights (L, w, w) and biases (L, w) with one activation per layer; the tensors stay the caller's.</summary>
+    /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, L = 0, not L activations, or non-finite values.</exception>
+    public MlpChain(Tensor weights, Tensor biases, IReadOnlyList<Activation> activations)
+    {
+        ArgumentNullException.ThrowIfNull(activations);
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(biases);
         TensorChecks.FloatingPoint(weights, "weights");
@@ -29,10 +38,18 @@ public sealed class MlpChain : IHostDifferentiableChainStep
         TensorChecks.SameKind(biases, "biases", weights, "weights");
         TensorChecks.Finite(weights, "weights");
         TensorChecks.Finite(biases, "biases");
+        if (activations.Count != weights.shape[0])
+        {
+            throw new ArgumentException($"{activations.Count} activations were given for L = {weights.shape[0]} layers; give one per layer.", nameof(activations));
+        }
         Weights = weights;
         Biases = biases;
-        Activation = activation;
+        this.activations = activations.ToArray();
+        uniform = this.activations.All(a => a == this.activations[0]);
     }
+
+    private readonly Activation[] activations;
+    private readonly bool uniform;
 
     /// <summary>(L, w, w): W_k maps z_k to the pre-activation of layer k.</summary>
     public Tensor Weights { get; }
@@ -41,7 +58,16 @@ public sealed class MlpChain : IHostDifferentiableChainStep
     public Tensor Biases { get; }
 
     /// <summary>The activation of every layer.</summary>
-    public Activation Activation { get; }
+    /// <exception cref="InvalidOperationException">The layers have different activations (read <see cref="Activations"/>).</exception>
+    public Activation Activation => uniform
+        ? activations[0]
+        : throw new InvalidOperationException($"The layers have different activations ({string.Join(", ", activations.Distinct().Select(a => a.Name()))}); read Activations.");
+
+    /// <summary>act_k of every layer k, L of them.</summary>
+    public IReadOnlyList<Activation> Activations => activations;
+
+    /// <summary>True when every layer has the same activation.</summary>
+    public bool HasOneActivation => uniform;
 
     /// <inheritdoc />
     public int Length => (int)Weights.shape[0];
@@ -66,20 +92,20 @@ public sealed class MlpChain : IHostDifferentiableChainStep
     }
 
     /// <summary>The same network with parameters cast to another dtype (new tensors).</summary>
-    public MlpChain To(ScalarType dtype) => new(Weights.to_type(dtype), Biases.to_type(dtype), Activation);
+    public MlpChain To(ScalarType dtype) => new(Weights.to_type(dtype), Biases.to_type(dtype), activations);
 
     /// <inheritdoc />
     public Tensor Evaluate(int first, Tensor inputs)
     {
         using var scope = torch.NewDisposeScope();
-        return Activation.Apply(PreActivation(first, inputs)).MoveToOuterDisposeScope();
+        return PerLayer(first, PreActivation(first, inputs), (activation, pre) => activation.Apply(pre)).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
     public Tensor Jacobian(int first, Tensor inputs)
     {
         using var scope = torch.NewDisposeScope();
-        var slope = Activation.Derivative(PreActivation(first, inputs));     // (n, B, w)
+        var slope = PerLayer(first, PreActivation(first, inputs), (activation, pre) => activation.Derivative(pre)); // (n, B, w)
         var weights = Weights.narrow(0, first, inputs.shape[0]).unsqueeze(1); // (n, 1, w, w)
         return (slope.unsqueeze(-1) * weights).MoveToOuterDisposeScope();     // (n, B, w, w)
     }
@@ -106,7 +132,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep
     internal IReadOnlyList<Tensor> ParameterGradientsWithTorch(Tensor inputs, Tensor cotangents)
     {
         using var scope = torch.NewDisposeScope();
-        var delta = Activation.Derivative(PreActivation(0, inputs)) * cotangents;       // (L, B, w)
+        var delta = PerLayer(0, PreActivation(0, inputs), (activation, pre) => activation.Derivative(pre)) * cotangents; // (L, B, w)
         var weights = torch.matmul(delta.transpose(1, 2), inputs);                       // (L, w, w)
         var biases = delta.sum(1);                                                      // (L, w)
         return new[] { weights.MoveToOuterDisposeScope(), biases.MoveToOuterDisposeScope() };
@@ -119,7 +145,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep
         // Parameters that require grad are read in place only where no autograd graph is being recorded
         // (solver forwards inside the autograd bridge, backward passes); otherwise the tensor path keeps the graph.
         && (!torch.is_grad_enabled() || (!Weights.requires_grad && !Biases.requires_grad))
-        && HostActivation.ExactFor(Activation, dtype == ScalarType.Float64);
+        && activations.All(a => HostActivation.ExactFor(a, dtype == ScalarType.Float64));
 
     /// <summary>
     /// act(W_k z + b_k) per row, reading the weights in place, and the Jacobian diag(act') W_k in the planar layout.
@@ -136,42 +162,73 @@ public sealed class MlpChain : IHostDifferentiableChainStep
         bool withJacobian = !jacobian.IsEmpty;
         if (withJacobian && (stride < rows || jacobian.Length < (long)width * width * stride)) throw new ArgumentException("The Jacobian buffer is smaller than w^2 planes of the given stride.", nameof(jacobian));
         CheckHost<T>();
-        var activation = Activation;
-        bool gelu = activation == Activation.Gelu;
+        int steps = rows / batch;
         fixed (byte* pw = Weights.bytes, pb = Biases.bytes)
         fixed (T* pIn = inputs, pOut = outputs, pJac = jacobian)
         {
-            T* weights = (T*)pw, biases = (T*)pb;
-            // Pre-activations (GELU: its value and slope from the pre-activation, on the spot).
-            for (int r = 0; r < rows; r++)
+            foreach (var (from, count, activation) in Runs(first, steps))
             {
-                int layer = first + r / batch;
-                T* w = weights + (long)layer * width * width;
-                T* z = pIn + (long)r * width;
-                for (int i = 0; i < width; i++)
-                {
-                    T* row = w + i * width;
-                    T pre = Dot(row, z, width, biases[layer * width + i]);
-                    pOut[(long)r * width + i] = pre;
-                    if (!gelu) continue;
-                    pOut[(long)r * width + i] = HostActivation.Value(activation, pre);
-                    if (withJacobian) WriteJacobianRow(pJac, stride, r, i, HostActivation.Slope(activation, pre), row, width);
-                }
-            }
-            if (gelu) return;
-            HostActivation.ApplyInPlace(activation, outputs);
-            if (!withJacobian) return;
-            for (int r = 0; r < rows; r++)
-            {
-                int layer = first + r / batch;
-                for (int i = 0; i < width; i++)
-                {
-                    T value = pOut[(long)r * width + i];
-                    HostActivation.TrySlopeFromValue(activation, value, out T slope); // GELU returned above
-                    WriteJacobianRow(pJac, stride, r, i, slope, weights + ((long)layer * width + i) * width, width);
-                }
+                EvaluateRows((T*)pw, (T*)pb, first, batch, pIn, pOut, withJacobian ? pJac : null, stride, (from - first) * batch, (from - first + count) * batch, activation);
             }
         }
+    }
+
+    /// <summary>Rows [r0, r1) of <see cref="EvaluateOnHost{T}"/>, all of layers with the activation given.</summary>
+    private unsafe void EvaluateRows<T>(T* weights, T* biases, int first, int batch, T* pIn, T* pOut, T* pJac, long stride, int r0, int r1, Activation activation)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Width;
+        bool gelu = activation == Activation.Gelu, withJacobian = pJac is not null;
+        // Pre-activations (GELU: its value and slope from the pre-activation, on the spot).
+        for (int r = r0; r < r1; r++)
+        {
+            int layer = first + r / batch;
+            T* w = weights + (long)layer * width * width;
+            T* z = pIn + (long)r * width;
+            for (int i = 0; i < width; i++)
+            {
+                T* row = w + i * width;
+                T pre = Dot(row, z, width, biases[layer * width + i]);
+                pOut[(long)r * width + i] = pre;
+                if (!gelu) continue;
+                pOut[(long)r * width + i] = HostActivation.Value(activation, pre);
+                if (withJacobian) WriteJacobianRow(pJac, stride, r, i, HostActivation.Slope(activation, pre), row, width);
+            }
+        }
+        if (gelu) return;
+        HostActivation.ApplyInPlace(activation, new Span<T>(pOut + (long)r0 * width, (r1 - r0) * width));
+        if (!withJacobian) return;
+        for (int r = r0; r < r1; r++)
+        {
+            int layer = first + r / batch;
+            for (int i = 0; i < width; i++)
+            {
+                T value = pOut[(long)r * width + i];
+                HostActivation.TrySlopeFromValue(activation, value, out T slope); // GELU returned above
+                WriteJacobianRow(pJac, stride, r, i, slope, weights + ((long)layer * width + i) * width, width);
+            }
+        }
+    }
+
+    /// <summary>The runs of consecutive layers with one activation among layers first..first+count-1: (first layer, layers, activation).</summary>
+    private IEnumerable<(int From, int Count, Activation Activation)> Runs(int first, int count)
+    {
+        int from = first, end = first + count;
+        while (from < end)
+        {
+            int to = from + 1;
+            while (to < end && activations[to] == activations[from]) to++;
+            yield return (from, to - from, activations[from]);
+            from = to;
+        }
+    }
+
+    /// <summary>f(act_k, rows of layer k) over (n, B, w) values of layers first..first+n-1, one call per run of one activation.</summary>
+    private Tensor PerLayer(int first, Tensor values, Func<Activation, Tensor, Tensor> f)
+    {
+        if (uniform) return f(activations[0], values);
+        var pieces = Runs(first, (int)values.shape[0]).Select(run => f(run.Activation, values.narrow(0, run.From - first, run.Count))).ToArray();
+        return pieces.Length == 1 ? pieces[0] : torch.cat(pieces, 0);
     }
 
     /// <summary>The fused sequential loop: parameters read in place once, one dot product per output and one vectorised
@@ -194,7 +251,11 @@ public sealed class MlpChain : IHostDifferentiableChainStep
             throw new ArgumentException($"start must hold (B, w) = ({batch}, {width}) values and states (n, B, w) values for n <= {Length - first}.");
         }
         CheckHost<T>();
-        var activation = Activation;
+        if (batch >= BatchMajorFrom)
+        {
+            RunBatchMajor(first, batch, start, states, residualScale);
+            return;
+        }
         fixed (byte* pw = Weights.bytes, pb = Biases.bytes)
         fixed (T* z0 = start, zs = states)
         {
@@ -211,9 +272,71 @@ public sealed class MlpChain : IHostDifferentiableChainStep
                 }
                 // The activation over the whole layer at once: the vectorised call the host kernels make.
                 var values = new Span<T>(output, rowSize);
-                HostActivation.ApplyInPlace(activation, values);
+                ApplyActivation(activations[layer], values);
                 if (residualScale is T h) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values, h, new ReadOnlySpan<T>(input, rowSize), values);
             }
+        }
+    }
+
+    /// <summary>act over a layer's values in place: vectorised, GELU element by element.</summary>
+    private static void ApplyActivation<T>(Activation activation, Span<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (activation != Activation.Gelu)
+        {
+            HostActivation.ApplyInPlace(activation, values);
+            return;
+        }
+        for (int e = 0; e < values.Length; e++) values[e] = HostActivation.Value(activation, values[e]);
+    }
+
+    /// <summary>The batch size from which the sequential pass runs batch-major (<see cref="RunBatchMajor{T}"/>).</summary>
+    private const int BatchMajorFrom = 8;
+
+    /// <summary>
+    /// The sequential pass with the batch in the vector lanes: the state is kept transposed, (w, B), so that with W
+    /// read row-major in place every pre-activation row is one linear combination of state rows,
+    /// pre[i, :] = b_i + sum_j W[i, j] z[j, :] (<see cref="FusedMlpKernels.Combine{T}"/> over B lanes), the activation
+    /// runs over the whole layer, and each new state is transposed once into the output.
+    /// </summary>
+    private unsafe void RunBatchMajor<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states, T? residualScale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Width, rowSize = batch * width, count = states.Length / rowSize;
+        var scratch = new T[2 * rowSize];
+        fixed (byte* pw = Weights.bytes, pb = Biases.bytes)
+        fixed (T* z0 = start, zs = states, pair = scratch)
+        {
+            T* weights = (T*)pw, biases = (T*)pb;
+            T* current = pair, next = pair + rowSize;
+            Transpose(z0, current, batch, width);
+            for (int k = 0; k < count; k++)
+            {
+                int layer = first + k;
+                for (int i = 0; i < width; i++) new Span<T>(next + (long)i * batch, batch).Fill(biases[layer * width + i]);
+                FusedMlpKernels.Combine(new Combination<T>
+                {
+                    Target = next, TargetStride = batch, Start = next, StartStride = batch, Rows = current, RowStride = batch,
+                    Coefficients = weights + (long)layer * width * width, CoefficientStride = 1, CoefficientRepeatStride = width,
+                    Count = width, Repeats = width,
+                }, batch);
+                var values = new Span<T>(next, rowSize);
+                ApplyActivation(activations[layer], values);
+                if (residualScale is T h) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values, h, new ReadOnlySpan<T>(current, rowSize), values);
+                Transpose(next, zs + (long)k * rowSize, width, batch);
+                T* swap = current;
+                current = next;
+                next = swap;
+            }
+        }
+    }
+
+    /// <summary>target (cols, rows) = source (rows, cols)^T, both row-major.</summary>
+    private static unsafe void Transpose<T>(T* source, T* target, int rows, int cols) where T : unmanaged
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            T* row = source + (long)r * cols;
+            for (int c = 0; c < cols; c++) target[(long)c * rows + r] = row[c];
         }
     }
 
@@ -264,13 +387,13 @@ public sealed class MlpChain : IHostDifferentiableChainStep
         CheckHost<T>();
         var gradW = torch.zeros(new long[] { length, width, width }, dtype: Weights.dtype);
         var gradB = torch.zeros(new long[] { length, width }, dtype: Weights.dtype);
-        var activation = Activation;
         fixed (byte* pw = gradW.bytes, pb = gradB.bytes, pWeights = Weights.bytes, pBias = Biases.bytes)
         fixed (T* zs = inputs, gs = cotangents, values = outputs)
         {
             T* gw = (T*)pw, gb = (T*)pb, weights = (T*)pWeights, biases = (T*)pBias;
             for (int l = 0; l < length; l++)
             {
+                var activation = activations[l];
                 for (int b = 0; b < batch; b++)
                 {
                     long r = (long)l * batch + b;
@@ -288,6 +411,51 @@ public sealed class MlpChain : IHostDifferentiableChainStep
                     }
                 }
             }
+        }
+        return new[] { gradW, gradB };
+    }
+
+    /// <summary>True where the host kernels apply and the slope follows from the state (every activation but GELU).</summary>
+    public bool SupportsBackwardFromStates(ScalarType dtype) => SupportsHost(dtype) && activations.All(a => HostActivation.TrySlopeFromValue(a, 0.0, out _));
+
+    /// <summary>
+    /// The fused loop's backward pass (<see cref="FusedMlpBackward{T}"/>) over the sequential pass's states and the
+    /// parameters in place: delta = act'(z_{l+1}) lambda, dW = sum_b delta z^T, db = sum_b delta, lambda = W^T delta, no
+    /// Jacobian built; the batch split over the host team where the fused loop would split it.
+    /// </summary>
+    /// <param name="batch">B.</param>
+    /// <param name="start">(B, w): z_0.</param>
+    /// <param name="states">(L, B, w): z_1..z_L of the sequential pass.</param>
+    /// <param name="cotangents">(B, w) on z_L, or (L, B, w) on every state.</param>
+    /// <param name="lambdas">(L, B, w), written.</param>
+    /// <param name="inputGradient">(B, w), written.</param>
+    /// <returns>[weights (L, w, w), biases (L, w)].</returns>
+    public unsafe IReadOnlyList<Tensor> BackwardFromStatesOnHost<T>(int batch, ReadOnlySpan<T> start, ReadOnlySpan<T> states, ReadOnlySpan<T> cotangents, Span<T> lambdas, Span<T> inputGradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Width, length = Length;
+        long rowSize = (long)batch * width;
+        if (!SupportsBackwardFromStates(Weights.dtype)) throw new NotSupportedException("The slope of GELU does not follow from its value; use the Jacobian pass.");
+        if (start.Length != rowSize || states.Length != length * rowSize || (cotangents.Length != rowSize && cotangents.Length != length * rowSize)
+            || lambdas.Length != length * rowSize || inputGradient.Length != rowSize)
+        {
+            throw new ArgumentException($"start must hold (B, w), states (L, B, w), cotangents (B, w) or (L, B, w), lambdas (L, B, w) and inputGradient (B, w) values for (L, B, w) = ({length}, {batch}, {width}).");
+        }
+        CheckHost<T>();
+        var gradW = torch.empty(new long[] { length, width, width }, dtype: Weights.dtype);
+        var gradB = torch.empty(new long[] { length, width }, dtype: Weights.dtype);
+        int parts = FusedMlpLoop<T>.ThreadsFor(length, width, batch) == 1 ? 1 : HostTeam.Parts;
+        var delta = new T[rowSize];
+        var partials = new T[(parts - 1) * (long)length * (width + 1) * width];
+        fixed (byte* pw = gradW.bytes, pb = gradB.bytes, pWeights = Weights.bytes)
+        fixed (T* z0 = start, zs = states, gs = cotangents, ls = lambdas, gx = inputGradient, d = delta, p = partials)
+        {
+            new FusedMlpBackward<T>
+            {
+                Layers = length, Width = width, Batch = batch, Activation = activations[0], PerLayer = uniform ? null : activations, Step = T.One, Rows = (T*)pWeights,
+                Start = z0, States = zs, Delta = d, Cotangents = gs, PerState = cotangents.Length != rowSize, Lambdas = ls,
+                InputGradient = gx, WeightGradients = (T*)pw, BiasGradients = (T*)pb, Partials = p,
+            }.Run(parts);
         }
         return new[] { gradW, gradB };
     }

@@ -10,8 +10,10 @@ namespace DeepPcr.Models.Modules;
 /// <summary>
 /// Turns a user's own TorchSharp layers into a <see cref="ChainModule"/>. Square w x w <c>Linear</c> layers, each
 /// followed by at most one elementwise activation module (Tanh, ReLU, Sigmoid, exact GELU, Identity; none means identity),
-/// all with the same activation, are recognised and run as an <see cref="MlpChain"/> on the host engine, with the
-/// gradients landing in the layers' own parameters (<see cref="LinearLayersStep"/>). Anything else runs through
+/// one activation for all layers or one per layer, are recognised and run as an <see cref="MlpChain"/> on the host engine, with the
+/// gradients landing in the layers' own parameters (<see cref="LinearLayersStep"/>); so are stacks of the library's
+/// <see cref="ResNet.ResidualBlock"/> with one step scale, as a <see cref="ResNet.ResidualChain"/>
+/// (<see cref="ResidualBlocksStep"/>). Anything else runs through
 /// <see cref="ModuleListStep"/>, each top-level module a step, with autograd Jacobians.
 /// </summary>
 public static class ModuleChains
@@ -33,11 +35,12 @@ public static class ModuleChains
         ArgumentNullException.ThrowIfNull(modules);
         var list = modules.ToList();
         if (list.Count == 0) throw new ArgumentException("At least one module is needed.", nameof(modules));
-        if (Recognise(list) is { } layers) return new ChainModule(layers, solver ?? AutoSolver.Instance, modules: list);
+        StackedLayersStep? layers = (StackedLayersStep?)Recognise(list) ?? RecogniseResidualBlocks(list);
+        if (layers is not null) return new ChainModule(layers, solver ?? AutoSolver.Instance, modules: list);
         return new ChainModule(AsModuleList(list, width), solver ?? AutoSolver.Instance);
     }
 
-    /// <summary>The recognised layers as one step, or null when the modules are not Linear + activation layers of one kind.</summary>
+    /// <summary>The recognised layers as one step, or null when the modules are not square Linear layers each followed by at most one recognised activation.</summary>
     public static LinearLayersStep? Recognise(IReadOnlyList<nn.Module> modules)
     {
         var flat = Flatten(modules).ToList();
@@ -56,14 +59,30 @@ public static class ModuleChains
             }
             activations.Add(activation);
         }
-        if (layers.Count == 0 || activations.Distinct().Count() != 1) return null;
+        if (layers.Count == 0) return null;
         try
         {
-            return new LinearLayersStep(layers, activations[0]);
+            return new LinearLayersStep(layers, activations);
         }
         catch (ArgumentException)
         {
             return null; // layers of different widths, dtypes or devices, or non-finite weights: not one MLP chain
+        }
+    }
+
+    /// <summary>The blocks as one residual chain, or null when the modules are not all <see cref="ResNet.ResidualBlock"/>s of one
+    /// width, dtype, device and step scale.</summary>
+    public static ResidualBlocksStep? RecogniseResidualBlocks(IReadOnlyList<nn.Module> modules)
+    {
+        var flat = Flatten(modules).ToList();
+        if (flat.Count == 0 || !flat.All(m => m is ResNet.ResidualBlock)) return null;
+        try
+        {
+            return new ResidualBlocksStep(flat.Cast<ResNet.ResidualBlock>().ToList());
+        }
+        catch (ArgumentException)
+        {
+            return null; // blocks of different widths, dtypes, devices or step scales: not one residual chain
         }
     }
 
@@ -94,8 +113,13 @@ public static class ModuleChains
     {
         var steps = modules.Select((m, k) => m as nn.Module<Tensor, Tensor>
             ?? throw new ArgumentException($"Module {k} ({m.GetType().Name}) does not map a tensor to a tensor.", nameof(modules))).ToList();
-        int w = width ?? Flatten(modules).OfType<TorchSharp.Modules.Linear>().Select(l => (int?)l.in_features).FirstOrDefault()
-            ?? throw new ArgumentException("No Linear layer to read the width from: pass width.", nameof(width));
+        int w = width ?? Flatten(modules).Select(m => m switch
+            {
+                TorchSharp.Modules.Linear linear => (int?)linear.in_features,
+                ResNet.ResidualBlock block => (int)block.Weight.shape[1],
+                _ => null,
+            }).FirstOrDefault(v => v is not null)
+            ?? throw new ArgumentException("No Linear layer or residual block to read the width from: pass width.", nameof(width));
         return new ModuleListStep(steps, w);
     }
 }

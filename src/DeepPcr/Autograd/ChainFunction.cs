@@ -8,7 +8,8 @@ namespace DeepPcr.Autograd;
 
 /// <summary>
 /// "Solve this chain with a parallel method" as a TorchSharp autograd function. Forward: the solver's
-/// states (L, B, w). Backward: one reversed PCR solve with the exact Jacobians (<see cref="AdjointSolver"/>),
+/// states (L, B, w). Backward: one reversed PCR solve with the exact Jacobians (<see cref="AdjointSolver"/>), or, after
+/// a sequential forward pass on a step that has it, the row-by-row pass from the states without Jacobians,
 /// giving the gradients of the input and of every parameter of the step, so that <c>loss.backward()</c>
 /// fills their <c>.grad</c>. Between forward and backward it keeps z_0 (B, w) and the accepted states
 /// (L, B, w), saved through autograd; the Jacobians (L B w^2 numbers when dense) are rebuilt in backward
@@ -56,6 +57,7 @@ public sealed class ChainFunction : torch.autograd.MultiTensorFunction<ChainFunc
         ctx.save_for_backward(new List<Tensor> { input, solution.States });
         ctx.save_data("step", step);
         ctx.save_data("settings", settings);
+        ctx.save_data("method", solution.Method);
         return new List<Tensor> { solution.States };
     }
 
@@ -65,7 +67,8 @@ public sealed class ChainFunction : torch.autograd.MultiTensorFunction<ChainFunc
         var step = (IDifferentiableChainStep)ctx.get_data("step");
         var saved = ctx.get_saved_variables();
         var settings = (Settings)ctx.get_data("settings");
-        var adjoint = AdjointSolver.SolveAll(step, saved[0].detach(), saved[1].detach(), grad_outputs[0], settings.Adjoint);
+        var method = (ChainMethod)ctx.get_data("method");
+        var adjoint = AdjointSolver.SolveAll(step, saved[0].detach(), saved[1].detach(), method, grad_outputs[0], settings.Adjoint);
         settings.BackwardReport?.Invoke(adjoint);
         var grads = new List<Tensor> { null!, null!, null!, adjoint.InputGradient };
         if (step is IDrivenChainStep) grads.Add(adjoint.StepInputGradients!);

@@ -13,20 +13,24 @@ namespace DeepPcr.Backward;
 /// </summary>
 public static class AdjointChoice
 {
-    private static readonly ConditionalWeakTable<IChainStep, Dictionary<(long, ScalarType, string), AdjointMethod>> choices = new();
+    private static readonly ConditionalWeakTable<IChainStep, Dictionary<(long, ScalarType, string, bool), AdjointMethod>> choices = new();
 
     /// <summary>Raised with the chosen method and the two best times (ms) when a calibration ran.</summary>
     public static event Action<IChainStep, AdjointMethod, double, double>? Calibrated;
 
     /// <summary>The method chosen for this step and input, or null before the first calibration.</summary>
-    public static AdjointMethod? Known(IChainStep step, Tensor input)
+    /// <param name="step">The chain.</param>
+    /// <param name="input">(B, w): z_0.</param>
+    /// <param name="fromStates">For the backward pass from the sequential pass's states (no Jacobian) rather than the
+    /// pass over the Jacobians: the two are calibrated apart.</param>
+    public static AdjointMethod? Known(IChainStep step, Tensor input, bool fromStates = false)
     {
         var known = choices.GetOrCreateValue(step);
-        lock (known) return known.TryGetValue(Key(input), out var method) ? method : null;
+        lock (known) return known.TryGetValue(Key(input, fromStates), out var method) ? method : null;
     }
 
     /// <summary>Runs both solves, keeps the faster's method for later calls, and returns the last solution.</summary>
-    internal static AdjointSolution Calibrate(IChainStep step, Func<AdjointMethod, AdjointSolution> solve, Tensor input)
+    internal static AdjointSolution Calibrate(IChainStep step, Func<AdjointMethod, AdjointSolution> solve, Tensor input, bool fromStates = false)
     {
         double parallel = double.PositiveInfinity, sequential = double.PositiveInfinity;
         AdjointSolution? last = null;
@@ -44,10 +48,10 @@ public static class AdjointChoice
         }
         var chosen = parallel < sequential ? AdjointMethod.Parallel : AdjointMethod.Sequential;
         var known = choices.GetOrCreateValue(step);
-        lock (known) known[Key(input)] = chosen;
+        lock (known) known[Key(input, fromStates)] = chosen;
         Calibrated?.Invoke(step, chosen, parallel, sequential);
         return last!;
     }
 
-    private static (long, ScalarType, string) Key(Tensor input) => (input.shape[0], input.dtype, input.device.ToString());
+    private static (long, ScalarType, string, bool) Key(Tensor input, bool fromStates) => (input.shape[0], input.dtype, input.device.ToString(), fromStates);
 }

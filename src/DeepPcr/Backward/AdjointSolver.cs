@@ -26,16 +26,59 @@ public static class AdjointSolver
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
     public static AdjointSolution Solve(IChainStep step, Tensor input, Tensor states, Tensor finalCotangent, AdjointMethod method = AdjointMethod.Parallel)
     {
-        CheckStates(step, input, states);
-        TensorChecks.Shape(finalCotangent, "finalCotangent", input.shape[0], step.Width);
-        TensorChecks.SameKind(finalCotangent, "finalCotangent", input, "input");
-        TensorChecks.Finite(finalCotangent, "finalCotangent");
+        Check(step, input, states, finalCotangent, "finalCotangent", input.shape[0], step.Width);
         if (EngineSelection.ForAdjoint(step, input) == ChainEngine.Host) return Choose(step, input, states, finalCotangent, method);
         using var scope = torch.NewDisposeScope();
         var cotangents = torch.zeros_like(states);
         cotangents[step.Length - 1] = finalCotangent;
         return Adopt(Choose(step, input, states, cotangents, method));
     }
+
+    /// <summary>
+    /// Gradients of a loss whose cotangent is only on the final state, at the states of a forward solution. When the
+    /// forward pass was the sequential pass, its states are the step's own outputs, and a step with a backward pass
+    /// from its states (<see cref="IHostDifferentiableChainStep.BackwardFromStatesOnHost{T}"/>) solves the reversed chain
+    /// row by row without building a Jacobian (the fused loop's backward pass) when the row-by-row solve is asked for
+    /// or chosen by Auto.
+    /// </summary>
+    /// <param name="step">The chain step the forward pass solved.</param>
+    /// <param name="input">(B, w): z_0.</param>
+    /// <param name="forward">The forward pass's solution on this step and input; its states (L, B, w) are used.</param>
+    /// <param name="finalCotangent">(B, w): dLoss/dz_L.</param>
+    /// <param name="method">How to solve the reversed chain: PCR (the default), row by row, or the faster of the two.</param>
+    /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
+    public static AdjointSolution Solve(IChainStep step, Tensor input, ChainSolution forward, Tensor finalCotangent, AdjointMethod method = AdjointMethod.Parallel)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        if (!EngineSelection.BackwardFromStates(step, input, forward.Method)) return Solve(step, input, forward.States, finalCotangent, method);
+        Check(step, input, forward.States, finalCotangent, "finalCotangent", input.shape[0], step.Width);
+        return ChooseFromStates(step, input, forward.States, finalCotangent, method);
+    }
+
+    /// <summary>
+    /// Gradients of a loss with cotangents on every state, at the states of a forward pass run by
+    /// <paramref name="forwardMethod"/>: as <see cref="Solve(IChainStep, Tensor, ChainSolution, Tensor, AdjointMethod)"/>,
+    /// the sequential pass's states let a step with a backward pass from its states skip the Jacobians.
+    /// </summary>
+    /// <param name="step">The chain step the forward pass solved.</param>
+    /// <param name="input">(B, w): z_0.</param>
+    /// <param name="states">(L, B, w): z_1..z_L, the forward pass's states.</param>
+    /// <param name="forwardMethod">The method that produced <paramref name="states"/> (its solution's <c>Method</c>).</param>
+    /// <param name="cotangents">(L, B, w): g_1..g_L.</param>
+    /// <param name="method">How to solve the reversed chain: PCR (the default), row by row, or the faster of the two.</param>
+    /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
+    public static AdjointSolution SolveAll(IChainStep step, Tensor input, Tensor states, ChainMethod forwardMethod, Tensor cotangents, AdjointMethod method = AdjointMethod.Parallel)
+    {
+        if (!EngineSelection.BackwardFromStates(step, input, forwardMethod)) return SolveAll(step, input, states, cotangents, method);
+        Check(step, input, states, cotangents, "cotangents", step.Length, input.shape[0], step.Width);
+        return ChooseFromStates(step, input, states, cotangents, method);
+    }
+
+    /// <summary>The pass at the sequential pass's states: row by row from the states, or PCR over the Jacobians.</summary>
+    private static AdjointSolution ChooseFromStates(IChainStep step, Tensor input, Tensor states, Tensor cotangents, AdjointMethod method) =>
+        Choose(step, input, method, fromStates: true, sequential => sequential
+            ? FromStates((IHostDifferentiableChainStep)step, input, states, cotangents)
+            : Run(step, input, states, cotangents, sequential: false));
 
     /// <summary>Gradients of a loss with cotangents g_l = dLoss/dz_l (direct dependence) on every state.</summary>
     /// <param name="step">The chain step.</param>
@@ -46,19 +89,38 @@ public static class AdjointSolver
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
     public static AdjointSolution SolveAll(IChainStep step, Tensor input, Tensor states, Tensor cotangents, AdjointMethod method = AdjointMethod.Parallel)
     {
-        CheckStates(step, input, states);
-        TensorChecks.Shape(cotangents, "cotangents", step.Length, input.shape[0], step.Width);
-        TensorChecks.SameKind(cotangents, "cotangents", input, "input");
-        TensorChecks.Finite(cotangents, "cotangents");
+        Check(step, input, states, cotangents, "cotangents", step.Length, input.shape[0], step.Width);
         return Choose(step, input, states, cotangents, method);
     }
 
     /// <summary>The pass with the given method, resolving Auto by the step's calibrated choice.</summary>
-    private static AdjointSolution Choose(IChainStep step, Tensor input, Tensor states, Tensor cotangents, AdjointMethod method)
+    private static AdjointSolution Choose(IChainStep step, Tensor input, Tensor states, Tensor cotangents, AdjointMethod method) =>
+        Choose(step, input, method, fromStates: false, sequential => Run(step, input, states, cotangents, sequential));
+
+    /// <summary>
+    /// Runs <paramref name="run"/> (its argument: solve the reversed chain row by row) with the given method, resolving
+    /// Auto by the step's calibrated choice for this kind of pass (from the states, or from the Jacobians).
+    /// </summary>
+    private static AdjointSolution Choose(IChainStep step, Tensor input, AdjointMethod method, bool fromStates, Func<bool, AdjointSolution> run)
     {
-        if (method != AdjointMethod.Auto) return Run(step, input, states, cotangents, method == AdjointMethod.Sequential);
-        if (AdjointChoice.Known(step, input) is { } known) return Run(step, input, states, cotangents, known == AdjointMethod.Sequential);
-        return AdjointChoice.Calibrate(step, m => Run(step, input, states, cotangents, m == AdjointMethod.Sequential), input);
+        if (method != AdjointMethod.Auto) return run(method == AdjointMethod.Sequential);
+        if (AdjointChoice.Known(step, input, fromStates) is { } known) return run(known == AdjointMethod.Sequential);
+        return AdjointChoice.Calibrate(step, m => run(m == AdjointMethod.Sequential), input, fromStates);
+    }
+
+    /// <summary>The row-by-row pass from the sequential pass's states, without a Jacobian (the fused backward pass).</summary>
+    private static AdjointSolution FromStates(IHostDifferentiableChainStep step, Tensor input, Tensor states, Tensor cotangents)
+    {
+        using var scope = torch.NewDisposeScope();
+        return Adopt(input.dtype == ScalarType.Float32
+            ? FromStates(new HostStatesAdjoint<float>(step, input.detach(), states.detach(), cotangents.detach()))
+            : FromStates(new HostStatesAdjoint<double>(step, input.detach(), states.detach(), cotangents.detach())));
+    }
+
+    private static AdjointSolution FromStates<T>(HostStatesAdjoint<T> backend) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var run = AdjointPass.Run(backend, sequential: true);
+        return new AdjointSolution(backend.Lambda, backend.InputGradient, backend.ParameterGradients, run.PcrRounds, ChainEngine.Host, run.Fallback, run.Finite, AdjointMethod.Sequential);
     }
 
     /// <summary>The pass on the selected engine; cotangents (L, B, w), or (B, w) on the final state for the host engine.</summary>
@@ -99,6 +161,15 @@ public static class AdjointSolver
     }
 
     private static AdjointMethod MethodOf(bool sequential) => sequential ? AdjointMethod.Sequential : AdjointMethod.Parallel;
+
+    /// <summary>Checks the chain, the states and the cotangents (shape <paramref name="shape"/>) before any work.</summary>
+    private static void Check(IChainStep step, Tensor input, Tensor states, Tensor cotangents, string name, params long[] shape)
+    {
+        CheckStates(step, input, states);
+        TensorChecks.Shape(cotangents, name, shape);
+        TensorChecks.SameKind(cotangents, name, input, "input");
+        TensorChecks.Finite(cotangents, name);
+    }
 
     private static void CheckStates(IChainStep step, Tensor input, Tensor states)
     {

@@ -37,4 +37,9 @@ public interface IChainStepView : IHostDifferentiableChainStep
 
     IReadOnlyList<Tensor> IHostDifferentiableChainStep.ParameterGradientsOnHost<T>(int batch, ReadOnlySpan<T> inputs, ReadOnlySpan<T> outputs, ReadOnlySpan<T> cotangents) =>
         Inner.ParameterGradientsOnHost(batch, inputs, outputs, cotangents);
+
+    bool IHostDifferentiableChainStep.SupportsBackwardFromStates(ScalarType dtype) => Inner.SupportsBackwardFromStates(dtype);
+
+    IReadOnlyList<Tensor> IHostDifferentiableChainStep.BackwardFromStatesOnHost<T>(int batch, ReadOnlySpan<T> start, ReadOnlySpan<T> states, ReadOnlySpan<T> cotangents, Span<T> lambdas, Span<T> inputGradient) =>
+        Inner.BackwardFromStatesOnHost(batch, start, states, cotangents, lambdas, inputGradient);
 }

@@ -29,6 +29,15 @@ internal static class EngineSelection
     /// <summary>The engine of the adjoint solve (exact Jacobians in the declared structure on the host where they apply).</summary>
     public static ChainEngine ForAdjoint(IChainStep step, Tensor input) => HostApplies(step, input) ? ChainEngine.Host : ChainEngine.Torch;
 
+    /// <summary>
+    /// True when the backward pass at a forward solution's states can run from the states without a Jacobian
+    /// (<see cref="IHostDifferentiableChainStep.BackwardFromStatesOnHost{T}"/>): the states are the sequential pass's,
+    /// so z_{l+1} = f_l(z_l); the step has that pass on the host for this dtype; and no step inputs need gradients.
+    /// </summary>
+    public static bool BackwardFromStates(IChainStep step, Tensor input, ChainMethod forwardMethod) =>
+        forwardMethod == ChainMethod.Sequential && step is IHostDifferentiableChainStep host && step is not IDrivenChainStep
+        && HostApplies(step, input) && host.SupportsBackwardFromStates(input.dtype);
+
     /// <summary>A backend for a run over steps first..first+n-1.</summary>
     public static IChainBackend Create(
         IChainStep step, Linearization linearization, IStepControl control, int first, Tensor start, Tensor guess, int chunk)

@@ -47,8 +47,7 @@ public static class RecurrentScan
 
         using var scope = torch.NewDisposeScope();
         var result = new RecurrentScanResult();
-        var projections = torch.matmul(x, weights.WeightIh.t());
-        if (weights.BiasIh is not null) projections = projections + weights.BiasIh;
+        var projections = Project(x, weights);
         // The autograd function keeps the step (and so the projections) and the start state for its backward pass: they
         // leave this scope and are freed with the graph.
         var step = new RecurrentStep(cell, projections.DetachFromDisposeScope(), weights.WeightHh, weights.BiasHh);
@@ -59,6 +58,14 @@ public static class RecurrentScan
         result.HN = states[-1].narrow(-1, 0, hidden).MoveToOuterDisposeScope();
         result.CN = RecurrentCells.HasCellState(cell) ? states[-1].narrow(-1, hidden, hidden).MoveToOuterDisposeScope() : null;
         return result;
+    }
+
+    /// <summary>P = x W_ih^T + b_ih (T, B, G·H): one product for every time step (with the bias fused where present).</summary>
+    public static Tensor Project(Tensor x, RecurrentWeights weights)
+    {
+        var flat = x.reshape(-1, x.shape[2]);
+        var product = weights.BiasIh is null ? torch.matmul(flat, weights.WeightIh.t()) : torch.addmm(weights.BiasIh, flat, weights.WeightIh.t(), 1, 1);
+        return product.view(x.shape[0], x.shape[1], -1);
     }
 
     /// <summary>z_0 (B, w): h0, or [h0; c0], zeros where not given.</summary>

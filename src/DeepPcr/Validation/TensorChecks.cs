@@ -61,17 +61,9 @@ public static class TensorChecks
     private static bool? AllFiniteOnHost(Tensor tensor)
     {
         if (tensor.device_type != DeviceType.CPU || !tensor.is_contiguous()) return null;
-        if (tensor.dtype == ScalarType.Float32) return AllFinite(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.bytes));
-        if (tensor.dtype == ScalarType.Float64) return AllFinite(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(tensor.bytes));
+        if (tensor.dtype == ScalarType.Float32) return Linear.Kernels.HostFinite.All<float>(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.bytes));
+        if (tensor.dtype == ScalarType.Float64) return Linear.Kernels.HostFinite.All<double>(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(tensor.bytes));
         return null;
-    }
-
-    private static bool AllFinite<T>(ReadOnlySpan<T> values) where T : System.Numerics.IFloatingPointIeee754<T>
-    {
-        // x - x is 0 for finite x and NaN for infinities and NaN; the sum of those stays 0 only when all are finite.
-        T sum = T.Zero;
-        foreach (var v in values) sum += v - v;
-        return sum == T.Zero;
     }
 
     /// <summary>Formats a shape as (a, b, c).</summary>

@@ -63,6 +63,30 @@ public class RecurrentRobustnessTests
         }
     }
 
+    [Theory]
+    [InlineData(RecurrentCell.Gru)]
+    [InlineData(RecurrentCell.Lstm)]
+    [InlineData(RecurrentCell.GruDiag)]
+    [InlineData(RecurrentCell.LstmCifgDiag)]
+    public void AutoNamesWhatItRanAndGivesTheSequentialAnswer(RecurrentCell cell)
+    {
+        using var scope = torch.NewDisposeScope();
+        const int steps = 500, batch = 2, input = 3, hidden = 4;
+        var weights = RecurrentReference.Weights(cell, input, hidden, ScalarType.Float64, seed: 8);
+        var (x, h0, c0) = RecurrentReference.Inputs(cell, steps, batch, input, hidden, ScalarType.Float64, seed: 9);
+        var reference = RecurrentReference.Run(cell, x, weights, h0, c0);
+        using var result = RecurrentScan.Apply(cell, x, weights, h0, c0, AutoSolver.Instance);
+        Assert.Contains(result.Solution.Method, new[] { ChainMethod.Sequential, ChainMethod.DeepPcr });
+        Assert.Equal(ChainEngine.Host, result.Solution.Engine);
+        Assert.True(result.Solution.Fallback == Fallback.None || result.Solution.FallbackReason is not null);
+        RecurrentScanTests.AssertClose(result.Output, reference.Output, 1e-10, $"auto ({result.Solution.MethodName})");
+        var cotangents = RecurrentScanTests.Cotangents(reference, seed: 2);
+        var leaves = RecurrentReference.Leaves(x, h0, c0, weights);
+        var expected = torch.autograd.grad(new[] { RecurrentScanTests.Loss(reference, cotangents) }, leaves);
+        var actual = torch.autograd.grad(new[] { RecurrentScanTests.Loss((result.Output, result.HN, result.CN), cotangents) }, leaves);
+        for (int i = 0; i < leaves.Count; i++) RecurrentScanTests.AssertClose(actual[i], expected[i], 1e-10, $"auto gradient {i}");
+    }
+
     [Fact]
     public void NamesParseAndUnknownNamesListTheCells()
     {
