@@ -514,5 +514,134 @@ class EndToEndTests(unittest.TestCase):
                 quiet(mp.main, ["--models", models, "--out", out, "--methods", "torch_nothing"])
 
 
+class RnnPeerTests(unittest.TestCase):
+    """bench/peers/rnn_peers.py: point files, the diagonal loops against the cells' equations, end to end."""
+
+    def setUp(self):
+        import rnn_peers
+        self.rp = rnn_peers
+        rnn_peers.torch = torch
+        self.dir = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def write_point(self, cell, steps, hidden, batch, inputs=3, seed=0, dtype="F32"):
+        g = torch.Generator().manual_seed(seed)
+        gates = self.rp.CELLS[cell] * hidden
+        diagonal = cell.endswith("diag")
+        tensors = {
+            "weight_ih_l0": torch.rand(gates, inputs, generator=g) - 0.5,
+            "weight_hh_l0": torch.rand((gates,) if diagonal else (gates, hidden), generator=g) - 0.5,
+            "bias_ih_l0": torch.rand(gates, generator=g) - 0.5,
+            "bias_hh_l0": torch.rand(gates, generator=g) - 0.5,
+            "input": torch.randn(steps, batch, inputs, generator=g),
+            "cotangent": torch.randn(steps, batch, hidden, generator=g),
+        }
+        raw = {n: mp.raw_from_floats(t.double().flatten().tolist(), tuple(t.shape), dtype) for n, t in tensors.items()}
+        path = os.path.join(self.dir.name, f"rnn_{cell}_T{steps}_H{hidden}_B{batch}.safetensors")
+        mp.write_safetensors(path, raw, {"cell": cell})
+        return path, {n: t.double() for n, t in tensors.items()}
+
+    def test_parse_name(self):
+        self.assertEqual(self.rp.parse_name("rnn_gru-diag_T16_H8_B4.safetensors"), ("gru-diag", 16, 8, 4))
+        self.assertEqual(self.rp.parse_name("rnn_lstm-cifg-diag_T1_H1_B1.safetensors"), ("lstm-cifg-diag", 1, 1, 1))
+        self.assertIsNone(self.rp.parse_name("rnn_rnn_T1_H1_B1.safetensors"))
+        self.assertIsNone(self.rp.parse_name("mlp_L4_w4.safetensors"))
+
+    @staticmethod
+    def equations(cell, t, h=None, c=None):
+        """The cells' equations step by step, one sample at a time in plain Python floats (independent of the loop)."""
+        wi, wh, bi, bh, x = (t[n].tolist() for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "input"))
+        steps, batch, hidden = len(x), len(x[0]), len(t["cotangent"][0][0])
+        sig = lambda v: 1 / (1 + math.exp(-v))
+        out = [[[0.0] * hidden for _ in range(batch)] for _ in range(steps)]
+        for b in range(batch):
+            h, c = [0.0] * hidden, [0.0] * hidden
+            for s in range(steps):
+                proj = [sum(wi[r][k] * x[s][b][k] for k in range(len(x[s][b]))) + bi[r] for r in range(3 * hidden)]
+                rec = [wh[r] * h[r % hidden] + bh[r] for r in range(3 * hidden)]
+                new_h, new_c = [], []
+                for j in range(hidden):
+                    if cell == "gru-diag":
+                        r = sig(proj[j] + rec[j])
+                        z = sig(proj[hidden + j] + rec[hidden + j])
+                        n = math.tanh(proj[2 * hidden + j] + r * rec[2 * hidden + j])
+                        new_h.append((1 - z) * n + z * h[j])
+                    else:
+                        f = sig(proj[j] + rec[j])
+                        g = math.tanh(proj[hidden + j] + rec[hidden + j])
+                        o = sig(proj[2 * hidden + j] + rec[2 * hidden + j])
+                        new_c.append(f * c[j] + (1 - f) * g)
+                        new_h.append(o * math.tanh(new_c[j]))
+                h, c = new_h, new_c
+                out[s][b] = h
+        return torch.tensor(out, dtype=torch.float64)
+
+    @needs_torch
+    def test_diagonal_loops_match_the_equations_in_float64(self):
+        for cell in ("gru-diag", "lstm-cifg-diag"):
+            for steps, hidden, batch in ((1, 1, 1), (2, 3, 1), (5, 3, 3), (3, 8, 2)):
+                path, t = self.write_point(cell, steps, hidden, batch, dtype="F64")
+                loaded = self.rp.load_point(path, cell, steps, hidden, batch)
+                runner = self.rp.Runner(cell, loaded, torch.float64)
+                with torch.no_grad():
+                    found = runner(loaded["input"].double())
+                expected = self.equations(cell, t)
+                self.assertEqual(tuple(found.shape), (steps, batch, hidden))
+                self.assertLess(float((found - expected).abs().max()), 1e-12, (cell, steps, hidden, batch))
+
+    @needs_torch
+    def test_module_cells_load_pytorch_weights(self):
+        path, t = self.write_point("gru", 4, 3, 2, dtype="F64")
+        runner = self.rp.Runner("gru", self.rp.load_point(path, "gru", 4, 3, 2), torch.float64)
+        cell = torch.nn.GRUCell(3, 3).double()
+        with torch.no_grad():
+            for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(cell, n).copy_(t[n + "_l0"])
+            h = torch.zeros(2, 3, dtype=torch.float64)
+            expected = []
+            for x in t["input"].unbind(0):
+                h = cell(x, h)
+                expected.append(h)
+            found = runner(t["input"])
+        self.assertLess(float((found - torch.stack(expected)).abs().max()), 1e-12)
+
+    @needs_torch
+    def test_cpu_run_reports_every_point_and_pass(self):
+        for cell in ("gru", "lstm", "gru-diag", "lstm-cifg-diag"):
+            self.write_point(cell, 6, 4, 2)
+        out = os.path.join(self.dir.name, "out")
+        code, _ = quiet(self.rp.main, ["--points", self.dir.name, "--out", out, "--repeats", "2"])
+        self.assertEqual(code, 0)
+        with open(os.path.join(out, "peers.json")) as f:
+            report = json.load(f)
+        rows = report["measurements"]
+        self.assertEqual(len(rows), 8)
+        for row in rows:
+            self.assertGreater(row["ms"], 0)
+            self.assertLess(row["max_rel_error"], 1e-4, row)
+        self.assertEqual({r["impl"] for r in rows if r["cell"] == "gru"}, {"nn.GRU"})
+
+    @needs_torch
+    def test_malformed_point_exits_2(self):
+        path, _ = self.write_point("gru", 3, 2, 1)
+        with open(path, "r+b") as f:
+            f.truncate(40)
+        code, err = quiet(self.rp.main, ["--points", self.dir.name, "--out", os.path.join(self.dir.name, "o")])
+        self.assertEqual(code, 2)
+        self.assertIn("rnn_gru_T3_H2_B1", err)
+
+    @needs_torch
+    def test_wrong_shape_exits_2(self):
+        path, t = self.write_point("gru-diag", 3, 2, 1)
+        _, raw = mp.read_safetensors(path)
+        raw["weight_hh_l0"] = mp.raw_from_floats([0.0] * 24, (6, 4), "F32")
+        mp.write_safetensors(path, raw, {"cell": "gru-diag"})
+        code, err = quiet(self.rp.main, ["--points", self.dir.name, "--out", os.path.join(self.dir.name, "o")])
+        self.assertEqual(code, 2)
+        self.assertIn("weight_hh_l0", err)
+
+
 if __name__ == "__main__":
     unittest.main()

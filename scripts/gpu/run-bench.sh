@@ -13,7 +13,7 @@
 #   merge   bench/peers/merge.py                        -> $OUT/results/ (results.csv, results.json, summary.md)
 #   rnn     deeppcr-gpu-bench rnn (gru-diag, lstm-cifg-diag; T up to 2^20, H 8..64, B 1, 8)
 #                                                       -> $OUT/rnn/ (rnn.json, rnn.stdout.json, rnn.stderr.log)
-#   rnn_peers bench/peers/rnn_peers.py --grid rnn.json  -> $OUT/rnn_peers/ (rnn_peers.json, rnn_results.csv, rnn_summary.md)
+#   rnn_peers bench/peers/rnn_gpu_peers.py --grid rnn.json  -> $OUT/rnn_peers/ (rnn_peers.json, rnn_results.csv, rnn_summary.md)
 #   pack    models moved out of $OUT; everything else tarred into $OUT/bench-out.tar.gz, and the loose files
 #           trimmed to the few the device tool brings back (it returns at most 8 files); PACK=0 skips it
 # Everything is written as it goes, so a killed run still leaves what it had.
@@ -114,7 +114,7 @@ run_rnn_peers() {
     local seconds=$1 budget
     budget=$(min 100 $((seconds - 15)))
     stage rnn_peers "$seconds" "$OUT/rnn_peers/rnn_peers.stdout.log" "$OUT/rnn_peers/rnn_peers.stderr.log" \
-        python3 bench/peers/rnn_peers.py --grid "$OUT/rnn/rnn.json" --out "$OUT/rnn_peers" --device "$PEERS_DEVICE" \
+        python3 bench/peers/rnn_gpu_peers.py --grid "$OUT/rnn/rnn.json" --out "$OUT/rnn_peers" --device "$PEERS_DEVICE" \
         --repeats 3 --budget-s "$budget" --loop-max-s 5
 }
 

@@ -57,12 +57,13 @@ public static class BenchCommand
             Console.WriteLine(Path.Combine(folder, "results.csv"));
             return 0;
         }));
-        var bench = new Command("bench", "Benchmarks: `bench mlp`, `bench diffusion`, `bench kernels`, `bench solvers`, `bench modules`.");
+        var bench = new Command("bench", "Benchmarks: `bench mlp`, `bench diffusion`, `bench kernels`, `bench solvers`, `bench modules`, `bench rnn`.");
         bench.Subcommands.Add(mlp);
         bench.Subcommands.Add(Diffusion(args));
         bench.Subcommands.Add(BenchKernelsCommand.Create(args));
         bench.Subcommands.Add(BenchSolversCommand.Create(args));
         bench.Subcommands.Add(BenchModulesCommand.Create(args));
+        bench.Subcommands.Add(BenchRnnCommand.Create(args));
         return bench;
     }
 

@@ -62,10 +62,11 @@ public static class TrainCommand
             }
             return 0;
         }));
-        var train = new Command("train", "Training: the ResNet experiment, the diffusion model and its quality classifier.");
+        var train = new Command("train", "Training: the ResNet experiment, the diffusion model and its quality classifier, the character language model.");
         train.Subcommands.Add(resnet);
         train.Subcommands.Add(TrainDiffusionCommands.Diffusion());
         train.Subcommands.Add(TrainDiffusionCommands.Classifier());
+        train.Subcommands.Add(TrainCharLmCommand.Create(args));
         return train;
     }
 

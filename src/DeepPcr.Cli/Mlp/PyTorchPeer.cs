@@ -23,6 +23,9 @@ public static class PyTorchPeer
     /// <summary>torch's version, or "absent: " and why.</summary>
     public static string Version => Found.Value.Version;
 
+    /// <summary>The interpreter that imports torch, or null (shared with the recurrent peer, bench rnn).</summary>
+    public static string? Python => Found.Value.Python;
+
     /// <summary>One pass of one cell: the best median over thread counts (null when it did not run) and what ran.</summary>
     public sealed record Cell(double? Ms, int? Threads, double? MaxRelError, string? Note);
 
@@ -115,5 +118,6 @@ public static class PyTorchPeer
         return (null, $"absent: no python3 with torch ({string.Join(", ", candidates.Where(c => c is not null))} tried; Debian: apt-get install python3-torch)");
     }
 
-    private static string LastLine(string text) => text.Trim().Split('\n').LastOrDefault()?.Trim() ?? "";
+    /// <summary>The last non-empty line of a child's output (its error message).</summary>
+    public static string LastLine(string text) => text.Trim().Split('\n').LastOrDefault()?.Trim() ?? "";
 }

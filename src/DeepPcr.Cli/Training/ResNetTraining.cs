@@ -102,21 +102,10 @@ public static class ResNetTraining
     }
 
     /// <summary>A PNG of training loss against training wall-clock time, one line per solver.</summary>
-    public static void LossPlot(IReadOnlyList<SolverRun> runs, ResNetTrainingOptions options, string path, AtomicOutputs outputs)
-    {
-        var plot = new ScottPlot.Plot();
-        foreach (var run in runs)
-        {
-            var line = plot.Add.Scatter(run.Epochs.Select(e => e.WallMs / 1000).ToArray(), run.Epochs.Select(e => e.TrainLoss).ToArray());
-            line.LegendText = $"{run.Name} (test accuracy {run.Epochs[^1].TestAccuracy:0.000})";
-            line.MarkerSize = 7;
-        }
-        plot.XLabel("training wall-clock time, s");
-        plot.YLabel("mean training loss of the epoch");
-        plot.Title($"ResNet, {options.Depth} blocks of width {options.Width}, batch {options.Batch} ({Environment.ProcessorCount}-core CPU)");
-        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-        Plots.FewPoints.Mark(plot, runs.SelectMany(r => r.Epochs.Select(e => e.WallMs / 1000)), runs.Max(r => r.Epochs.Count) < 2,
-            "one epoch: one point per solver, no curve (the numbers are in training.csv)");
-        outputs.Save(path, p => plot.SavePng(p, 900, 600));
-    }
+    public static void LossPlot(IReadOnlyList<SolverRun> runs, ResNetTrainingOptions options, string path, AtomicOutputs outputs) =>
+        Plots.LossAgainstTime.Save(
+            runs.Select(r => new Plots.LossAgainstTime.Line($"{r.Name} (test accuracy {r.Epochs[^1].TestAccuracy:0.000})",
+                r.Epochs.Select(e => e.WallMs / 1000).ToArray(), r.Epochs.Select(e => e.TrainLoss).ToArray())).ToArray(),
+            "mean training loss of the epoch", $"ResNet, {options.Depth} blocks of width {options.Width}, batch {options.Batch}",
+            "one epoch: one point per solver, no curve (the numbers are in training.csv)", 7, path, outputs);
 }

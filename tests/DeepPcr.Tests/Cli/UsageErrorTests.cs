@@ -16,6 +16,8 @@ public sealed class UsageErrorTests
         new[] { "bench", "solvers", "--out", "o", "--batch", "two" },
         new[] { "bench", "kernels", "--repeats", "seven" },
         new[] { "bench", "modules", "--repeats", "five" },
+        new[] { "bench", "rnn", "--repeats", "five" },
+        new[] { "train", "charlm", "--steps", "many" },
         new[] { "sample", "diffusion", "--steps", "lots" },
         new[] { "train", "resnet", "--lr", "fast" },
         new[] { "train", "diffusion", "--out", "m.safetensors", "--hidden", "wide" },
@@ -56,6 +58,16 @@ public sealed class UsageErrorTests
         { new[] { "train", "diffusion", "--out", "OUT/m.safetensors", "--steps", "1" }, "--steps" },
         { new[] { "train", "classifier", "--out", "OUT/c.safetensors", "--epochs", "0" }, "--epochs" },
         { new[] { "make-model", "--out", "OUT", "--width", "0" }, "--width" },
+        { new[] { "bench", "rnn", "--out", "OUT", "--cells", "rnn-tanh" }, "rnn-tanh" },
+        { new[] { "bench", "rnn", "--out", "OUT", "--lengths", "16,0" }, "--lengths" },
+        { new[] { "bench", "rnn", "--out", "OUT", "--hidden", "x" }, "--hidden" },
+        { new[] { "bench", "rnn", "--out", "OUT", "--repeats", "0" }, "--repeats" },
+        { new[] { "bench", "rnn", "--out", "OUT", "--solver", "sequential" }, "--solver" },
+        { new[] { "bench", "rnn", "--out", "OUT", "--solver", "magic" }, "magic" },
+        { new[] { "train", "charlm", "--out", "OUT", "--cell", "rnn-tanh" }, "rnn-tanh" },
+        { new[] { "train", "charlm", "--out", "OUT", "--log-every", "6" }, "--log-every" },
+        { new[] { "train", "charlm", "--out", "OUT", "--solver", "deeppcr,elk" }, "--solver" },
+        { new[] { "train", "charlm", "--out", "OUT", "--layers", "0" }, "--layers" },
     };
 
     [Theory]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tests of bench/peers/rnn_peers.py (stdlib unittest): python3 bench/peers/test_rnn_peers.py -v
+"""Tests of bench/peers/rnn_gpu_peers.py (stdlib unittest): python3 bench/peers/test_rnn_gpu_peers.py -v
 
 - the PyTorch loop of each diagonal cell equals PyTorch's own dense module with the weights that make it that cell
   (float64, CPU): gru-diag is nn.GRU with weight_hh = diag(w_hr), diag(w_hz), diag(w_hn) stacked; lstm-cifg-diag is
@@ -23,7 +23,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import rnn_peers  # noqa: E402
+import rnn_gpu_peers as rnn_peers  # noqa: E402
 
 torch = rnn_peers.torch
 
