@@ -47,9 +47,7 @@ internal sealed unsafe class DistributedAdjoint<T> : IAdjointBackend, IDisposabl
         block = BlockStructure.Of(segment).HostBlock(width);
         dtype = start.dtype;
         stride = HostPcr.StrideFor<T>((long)rows * batch);
-        chain = new T[(rows + 1) * rowSize];
-        HostTensors.CopyTo(start, chain.AsSpan(0, rowSize));
-        HostTensors.CopyTo(states, chain.AsSpan(rowSize));
+        chain = HostTensors.Chain<T>(start, states);
         this.cotangents = new T[rows * rowSize];
         HostTensors.CopyTo(cotangents, this.cotangents);
         outputs = new T[rows * rowSize];

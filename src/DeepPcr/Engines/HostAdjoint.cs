@@ -37,9 +37,7 @@ internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where
         block = BlockStructure.Of(step).HostBlock(width);
         dtype = input.dtype;
         stride = HostPcr.StrideFor<T>((long)length * batch);
-        chain = new T[(length + 1) * rowSize];
-        HostTensors.CopyTo(input, chain.AsSpan(0, rowSize));
-        HostTensors.CopyTo(states, chain.AsSpan(rowSize));
+        chain = HostTensors.Chain<T>(input, states);
         // The reversed chain's right-hand sides: row k holds the cotangent of state L - k.
         this.cotangents = new T[length * rowSize];
         if (cotangents.dim() == 2)

@@ -21,4 +21,14 @@ internal static class HostTensors
         values.CopyTo(MemoryMarshal.Cast<byte, T>(tensor.bytes));
         return tensor;
     }
+
+    /// <summary>z_0..z_n in one host array, (n + 1, B, w): the start (B, w) followed by the states (n, B, w).</summary>
+    public static T[] Chain<T>(Tensor start, Tensor states) where T : unmanaged
+    {
+        int rowSize = (int)start.NumberOfElements;
+        var chain = new T[rowSize + states.NumberOfElements];
+        CopyTo(start, chain.AsSpan(0, rowSize));
+        CopyTo(states, chain.AsSpan(rowSize));
+        return chain;
+    }
 }
