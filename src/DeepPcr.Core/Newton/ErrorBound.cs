@@ -15,7 +15,7 @@ public static class ErrorBound
     /// <param name="batch">B.</param>
     /// <param name="carried">(B): the error bound of the run's start state, or null for an exact start.</param>
     /// <param name="rule">The tolerances.</param>
-    public static StopMeasure Scan(
+    public static ErrorScan Scan(
         ReadOnlySpan<double> residualNorms, ReadOnlySpan<double> gains, ReadOnlySpan<double> stateNorms, int batch,
         IReadOnlyList<double>? carried, StoppingRule rule)
     {
@@ -38,6 +38,16 @@ public static class ErrorBound
                 if (!(e[b] <= max)) max = e[b];
             }
         }
-        return new StopMeasure(worst, max, e);
+        return new ErrorScan(worst, max, e);
     }
+}
+
+/// <summary>What the error-bound scan found.</summary>
+/// <param name="Ratio">The largest e_l / (atol + rtol ||z_l||).</param>
+/// <param name="Max">The largest e_l.</param>
+/// <param name="Final">(B): each sample's e_n, the bound of its last state.</param>
+public sealed record ErrorScan(double Ratio, double Max, double[] Final)
+{
+    /// <summary>The scan as the stopping rule's measure.</summary>
+    public StopMeasure Measure => new(Ratio, Max);
 }

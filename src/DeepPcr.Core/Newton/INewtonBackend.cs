@@ -29,9 +29,11 @@ public interface INewtonBackend
     /// next iterate (the correction form z + d while finite, the DEER form otherwise), and measures the current
     /// iterate's error for the stopping rule: the update |next - z| for exact Newton, the error-bound scan otherwise.
     /// </summary>
+    /// <remarks>The measure is the run's own error, relative to the exact chain from its start state: the error carried in
+    /// with the start state of a window is reported (<see cref="CarriedError"/>) but never part of the stopping test, so
+    /// that an expansive chain in windows still converges window by window.</remarks>
     /// <param name="rule">The tolerances.</param>
-    /// <param name="carried">(B): the error of the start state carried from an earlier window, or null.</param>
-    StopMeasure Linearize(StoppingRule rule, IReadOnlyList<double>? carried);
+    StopMeasure Linearize(StoppingRule rule);
 
     /// <summary>The trial is the next iterate of <see cref="Linearize"/> (plain steps).</summary>
     void ProposeNext();
@@ -64,5 +66,4 @@ public readonly record struct Evaluation(double ResidualNorm, IReadOnlyList<doub
 /// <summary>The stopping rule's measure of an iterate.</summary>
 /// <param name="Ratio">The largest error estimate over its tolerance: at most 1 when the iterate is accepted.</param>
 /// <param name="Estimate">The largest error estimate.</param>
-/// <param name="Final">(B): the error estimate of the last state per sample, carried into the next window.</param>
-public sealed record StopMeasure(double Ratio, double Estimate, IReadOnlyList<double> Final);
+public sealed record StopMeasure(double Ratio, double Estimate);

@@ -16,7 +16,7 @@ public static class NewtonLoop
 {
     /// <summary>Runs the loop from the backend's first iterate.</summary>
     /// <param name="backend">The engine, holding the start state, the guess and the steps.</param>
-    /// <param name="settings">Iteration limit, stopping rule, safeguards, carried error.</param>
+    /// <param name="settings">Iteration limit, stopping rule, safeguards.</param>
     /// <param name="control">How a trial is made and judged.</param>
     public static NewtonRun Run(INewtonBackend backend, NewtonSettings settings, IStepControl control)
     {
@@ -35,12 +35,12 @@ public static class NewtonLoop
         {
             if (measure is null)
             {
-                measure = backend.Linearize(settings.Rule, settings.CarriedError);
+                measure = backend.Linearize(settings.Rule);
                 rounds = Math.Max(rounds, backend.PcrRounds);
                 estimates.Add(measure.Estimate);
             }
-            if (measure.Ratio <= 1.0) return Finish(Termination.Converged, null, measure.Final);
-            if (iterations >= settings.MaxIterations) return Finish(Termination.IterationLimit, null, measure.Final);
+            if (measure.Ratio <= 1.0) return Finish(Termination.Converged, null);
+            if (iterations >= settings.MaxIterations) return Finish(Termination.IterationLimit, null);
 
             control.Propose(backend);
             rounds = Math.Max(rounds, backend.PcrRounds);
@@ -55,9 +55,8 @@ public static class NewtonLoop
             alarm = watch.Check(current.ResidualNorm);
         }
         estimates.Add(double.NaN);
-        return Finish(Termination.IterationLimit, alarm, new double[backend.Batch]);
+        return Finish(Termination.IterationLimit, alarm);
 
-        NewtonRun Finish(Termination termination, string? why, IReadOnlyList<double> final) =>
-            new(iterations, rounds, residuals, estimates, termination, why, final);
+        NewtonRun Finish(Termination termination, string? why) => new(iterations, rounds, residuals, estimates, termination, why);
     }
 }

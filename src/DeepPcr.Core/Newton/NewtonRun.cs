@@ -9,14 +9,12 @@ namespace DeepPcr.Newton;
 /// <param name="ErrorEstimates">The stopping rule's estimate at each accepted iterate (NaN after an alarm).</param>
 /// <param name="Termination">Converged or iteration limit; never fell back (the caller decides on fallbacks).</param>
 /// <param name="Alarm">Why a safeguard fired, or null.</param>
-/// <param name="FinalError">(B): the error estimate of the last state, carried into the next window.</param>
 public sealed record NewtonRun(
     int Iterations, int PcrRounds, IReadOnlyList<double> ResidualNorms, IReadOnlyList<double> ErrorEstimates,
-    Termination Termination, string? Alarm, IReadOnlyList<double> FinalError);
+    Termination Termination, string? Alarm);
 
 /// <summary>The settings of one run of the loop, resolved: no defaults left to choose.</summary>
 /// <param name="MaxIterations">The iteration limit.</param>
 /// <param name="Rule">The stopping rule.</param>
 /// <param name="Safeguards">The safeguard policy.</param>
-/// <param name="CarriedError">(B): the error of the start state carried from an earlier window, or null.</param>
-public sealed record NewtonSettings(int MaxIterations, StoppingRule Rule, Safeguards Safeguards, IReadOnlyList<double>? CarriedError = null);
+public sealed record NewtonSettings(int MaxIterations, StoppingRule Rule, Safeguards Safeguards);

@@ -32,13 +32,10 @@ internal sealed class DeviceNewtonBackend(IDeviceChain chain, EngineOptions opti
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">A rule other than the one the fused iteration measured with.</exception>
-    /// <exception cref="NotSupportedException">A carried error: the device engine solves the whole chain in one window.</exception>
-    public StopMeasure Linearize(StoppingRule rule, IReadOnlyList<double>? carried)
+    public StopMeasure Linearize(StoppingRule rule)
     {
         if (rule != options.Rule) throw new ArgumentException("The device engine measured its iterate with the rule of its EngineOptions.", nameof(rule));
-        if (carried is not null) throw new NotSupportedException("The device engine solves the whole chain in one window; it carries no error in.");
-        // max |update| over all values bounds every sample's last-state update: the error a next window would carry.
-        return new StopMeasure(last.Ratio, last.Update, Enumerable.Repeat(last.Update, Batch).ToArray());
+        return new StopMeasure(last.Ratio, last.Update);
     }
 
     /// <inheritdoc />

@@ -17,6 +17,16 @@ internal static class ChainStates
         return d.data<double>().ToArray();
     }
 
+    /// <summary>The machine epsilon of a floating-point dtype: the gap between 1 and the next larger value.</summary>
+    public static double Epsilon(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 => Newton.ErrorProbe.Epsilon<double>(),
+        ScalarType.Float32 => Newton.ErrorProbe.Epsilon<float>(),
+        ScalarType.Float16 => Newton.ErrorProbe.Epsilon<Half>(),
+        ScalarType.BFloat16 => 1.0 / 128,
+        _ => throw new ArgumentException($"{dtype} is not a floating-point dtype."),
+    };
+
     /// <summary>Disposes the old value of a field and keeps <paramref name="value"/> outside every dispose scope.</summary>
     public static void Replace(ref Tensor? field, Tensor? value)
     {

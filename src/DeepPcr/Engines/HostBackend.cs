@@ -106,7 +106,7 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
     }
 
     /// <inheritdoc />
-    public StopMeasure Linearize(StoppingRule rule, IReadOnlyList<double>? carried)
+    public StopMeasure Linearize(StoppingRule rule)
     {
         NewtonIterate();
         var z = Z;
@@ -124,7 +124,7 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
             link.Group.Max(all);
             (ratio, estimate) = (all[0], all[1]);
         }
-        return new StopMeasure(ratio, estimate, LastRowError());
+        return new StopMeasure(ratio, estimate);
     }
 
     /// <summary>
@@ -180,22 +180,33 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
         return HostPcr.Solve(count, batch, block, jacobian, stride, c, z0, planes, chunk);
     }
 
-    /// <summary>Per sample, the largest update of the last state: the error carried into the next window.</summary>
-    private double[] LastRowError()
+    /// <inheritdoc />
+    /// <remarks>The Jacobians at the kept states are still in their planes, and next holds the next iterate.</remarks>
+    public CarriedError CarryError(CarriedError? carried)
     {
-        var final = new double[batch];
-        if (count == 0) return final;
-        var z = Z;
-        int offset = (count - 1) * rowSize;
-        for (int b = 0; b < batch; b++)
+        var a = new T[block.Size];
+        var x = new T[width];
+        var y = new T[width];
+        return ErrorProbe.Propagate<T>(batch, width, Apply, chain.AsSpan(0, count * rowSize), Z, next, ErrorProbe.Epsilon<T>(), carried);
+
+        void Apply(long row, ReadOnlySpan<double> input, Span<double> output, bool magnitudes)
         {
             for (int i = 0; i < width; i++)
             {
-                int k = offset + b * width + i;
-                final[b] = Math.Max(final[b], double.CreateTruncating(T.Abs(next[k] - z[k])));
+                x[i] = T.CreateTruncating(input[i]);
+                y[i] = T.Zero;
             }
+            fixed (T* pa = a, px = x, py = y)
+            {
+                block.Gather(jacobian, stride, row, pa);
+                if (magnitudes)
+                {
+                    for (int e = 0; e < a.Length; e++) pa[e] = T.Abs(pa[e]);
+                }
+                block.ApplyAdd(pa, px, py, Limits<T>.SmallestNormal);
+            }
+            for (int i = 0; i < width; i++) output[i] = double.CreateTruncating(y[i]);
         }
-        return final;
     }
 
     /// <inheritdoc />

@@ -72,7 +72,7 @@ internal sealed class TorchBackend : IChainBackend
     }
 
     /// <inheritdoc />
-    public StopMeasure Linearize(StoppingRule rule, IReadOnlyList<double>? carried)
+    public StopMeasure Linearize(StoppingRule rule)
     {
         using var scope = torch.NewDisposeScope();
         if (structure is null)
@@ -88,12 +88,53 @@ internal sealed class TorchBackend : IChainBackend
         {
             var update = (next! - z!).abs_();
             double ratio = update.div(z!.abs().mul_(rule.Rtol).add_(rule.Atol)).max().ToDouble();
-            var final = ChainStates.Host(update.select(0, update.shape[0] - 1).amax(new long[] { -1 }));
-            return new StopMeasure(ratio, update.max().ToDouble(), final);
+            return new StopMeasure(ratio, update.max().ToDouble());
         }
+        return Scan(rule, null, 0).Measure;
+    }
+
+    /// <summary>The error-bound scan over the rows (quasi-Newton, Picard), with <paramref name="floor"/> times ||z_l|| added
+    /// to each row's residual (the state's rounding) and the carried error as e_0.</summary>
+    private ErrorScan Scan(StoppingRule rule, CarriedError? carried, double floor)
+    {
         var rowResidual = ChainStates.Host(residual!.abs().amax(new long[] { -1 }));   // (n, B)
         var stateNorm = ChainStates.Host(z!.abs().amax(new long[] { -1 }));
-        return ErrorBound.Scan(rowResidual, Gains(), stateNorm, Batch, carried, rule);
+        for (int i = 0; i < rowResidual.Length; i++) rowResidual[i] += floor * stateNorm[i];
+        return ErrorBound.Scan(rowResidual, Gains(), stateNorm, Batch, carried?.PerSample(Batch), rule);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Exact Newton propagates the carried error through the exact Jacobians at the kept states, as the host
+    /// backend does (<see cref="ErrorProbe"/>); quasi-Newton and Picard, which hold no exact Jacobian, carry it
+    /// through their error-bound scan with its secant gains, the rounding of each state added to its residual.</remarks>
+    public CarriedError CarryError(CarriedError? carried)
+    {
+        using var scope = torch.NewDisposeScope();
+        double epsilon = ChainStates.Epsilon(z!.dtype);
+        int width = (int)z.shape[2];
+        if (!linearization.UpdateEstimatesError)
+        {
+            var scan = Scan(new StoppingRule(0, 0), carried, epsilon);
+            return CarriedError.Uniform(scan.Final, width, Math.Max(carried?.Bound ?? 0, scan.Max));
+        }
+        var dense = ChainStates.Host(structure!.ToDense(blocks!, width));    // (n, B, w, w)
+        return ErrorProbe.Propagate<double>(
+            Batch, width, Apply, ChainStates.Host(inputs!), ChainStates.Host(z), ChainStates.Host(next!), epsilon, carried);
+
+        void Apply(long row, ReadOnlySpan<double> x, Span<double> y, bool magnitudes)
+        {
+            long offset = row * width * width;
+            for (int i = 0; i < width; i++)
+            {
+                double sum = 0;
+                for (int j = 0; j < width; j++)
+                {
+                    double a = dense[offset + i * width + j];
+                    sum += (magnitudes ? Math.Abs(a) : a) * x[j];
+                }
+                y[i] = sum;
+            }
+        }
     }
 
     /// <summary>The next iterate (and the correction next - z) from the blocks at the current iterate.</summary>

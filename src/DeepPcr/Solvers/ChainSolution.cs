@@ -11,7 +11,9 @@ namespace DeepPcr.Solvers;
 /// <param name="PcrRounds">PCR rounds per linear solve as the kernels that ran them counted them (the most in any
 /// solve); 0 when none ran.</param>
 /// <param name="ResidualNorms">max |f_l(z_{l-1}) - z_l| at each accepted iterate, in order (windows and attempts one after another).</param>
-/// <param name="ErrorEstimates">The stopping rule's error estimate (max over states) at each accepted iterate.</param>
+/// <param name="ErrorEstimates">The stopping rule's error estimate (max over states) at each accepted iterate, except that
+/// each window's last entry is the estimate over the whole chain up to that window's end: the error carried from earlier
+/// windows, the rounding of every state and the window's own error (docs/algorithm.md, "The error estimate").</param>
 /// <param name="Termination">Converged, iteration limit, or fell back.</param>
 /// <param name="Fallback">None, or the fallback that produced the states.</param>
 /// <param name="FallbackReason">Why the safeguard fired, or null.</param>
@@ -40,7 +42,8 @@ public sealed record ChainSolution(
     /// <summary>"none", "window" or "sequential".</summary>
     public string FallbackName => Fallback.Name();
 
-    /// <summary>The error estimate of the accepted states (NaN when the method keeps none, as sequential).</summary>
+    /// <summary>The error estimate of the accepted states over the whole chain (NaN when the method keeps none, as
+    /// sequential; after a sequential fallback, the failed attempt's last estimate).</summary>
     public double FinalErrorEstimate => ErrorEstimates.Count == 0 ? double.NaN : ErrorEstimates[^1];
 }
 

@@ -72,7 +72,7 @@ internal static class ChainSolve
         var structure = plan.Linearization.StructureFor(step);
         var rule = options.Rule(start.dtype);
         var run = new WindowedRun(window < length);
-        IReadOnlyList<double>? carried = null;
+        CarriedError? carried = null;
         var from = start;
         for (int first = 0; first < length; first += window)
         {
@@ -81,12 +81,16 @@ internal static class ChainSolve
             var control = plan.Control(batch, options.Policy);
             int chunk = structure is null ? 0 : options.ChunkFor(count, batch, step.Width, structure);
             using var backend = EngineSelection.Create(step, plan.Linearization, control, first, from, guess, chunk);
-            var settings = new NewtonSettings(options.MaxIterations ?? plan.LimitFactor * count, rule, options.Policy, carried);
+            var settings = new NewtonSettings(options.MaxIterations ?? plan.LimitFactor * count, rule, options.Policy);
             var result = NewtonLoop.Run(backend, settings, control);
             var states = backend.TakeStates();
-            run.Add(result, states, backend);
-            if (result.Alarm is not null) break;
-            carried = result.FinalError;
+            if (result.Alarm is not null)
+            {
+                run.Add(result, states, backend, double.NaN);
+                break;
+            }
+            carried = backend.CarryError(carried);
+            run.Add(result, states, backend, carried.Bound);
             from = states.select(0, count - 1);
         }
         return run;
@@ -123,11 +127,14 @@ internal static class ChainSolve
         public IReadOnlyList<double> ResidualNorms => residuals;
         public IReadOnlyList<double> ErrorEstimates => estimates;
 
-        public void Add(NewtonRun run, Tensor states, IChainBackend backend)
+        /// <summary>Adds a window's run; its last estimate becomes <paramref name="chainError"/>, the estimate over the
+        /// chain up to the window's end (NaN after an alarm).</summary>
+        public void Add(NewtonRun run, Tensor states, IChainBackend backend, double chainError)
         {
             pieces.Add(states);
             residuals.AddRange(run.ResidualNorms);
             estimates.AddRange(run.ErrorEstimates);
+            estimates[^1] = chainError;
             Iterations += run.Iterations;
             PcrRounds = Math.Max(PcrRounds, run.PcrRounds);
             if (run.Termination != Termination.Converged) Termination = run.Termination;

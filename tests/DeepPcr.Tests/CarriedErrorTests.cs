@@ -1,0 +1,91 @@
+using DeepPcr.Chains;
+using DeepPcr.Models.Mlp;
+using DeepPcr.Solvers;
+using DeepPcr.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Tests;
+
+/// <summary>
+/// The reported error estimate (<see cref="ChainSolution.FinalErrorEstimate"/>) of DeepPCR in windows, on the host and
+/// the TorchSharp engines, against the true error: the largest difference over the whole chain from the float64
+/// sequential pass. Criterion, with F = eps (of the solve's dtype) times max |z| (the rounding floor of one state):
+/// true &lt;= 2 estimate + F (the estimate models the solve's own error against the exact chain; the float64
+/// reference carries a rounding error of its own of the same kind, hence the factor 2), and estimate &lt;= 1e3 (true + F)
+/// (not absurdly loose). Tanh MLPs of width 4, 2 samples: gain 0.9 contracts, gain 1.5 expands (at L = 1000 it is
+/// chaotic: the windowed solve and the sequential pass part completely, and the estimate, held to twice the state's
+/// scale, must say so).
+/// </summary>
+public class CarriedErrorTests
+{
+    public static TheoryData<bool, double, int, int, bool> Cases()
+    {
+        var data = new TheoryData<bool, double, int, int, bool>();
+        foreach (bool torchEngine in new[] { false, true })
+        foreach (double gain in new[] { 0.9, 1.5 })
+        foreach (int length in new[] { 5, 48, 1000 })
+        foreach (int window in new[] { 4, 8 })
+        foreach (bool single in new[] { false, true })
+        {
+            data.Add(torchEngine, gain, length, window, single);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void TheFinalEstimateBoundsTheWholeChain(bool torchEngine, double gain, int length, int window, bool single)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (result, trueError, floor) = Solve(torchEngine, gain, length, window, single, null);
+        Assert.Equal(torchEngine ? ChainEngine.Torch : ChainEngine.Host, result.Engine);
+        Assert.Equal(Fallback.None, result.Fallback);
+        Assert.Equal(length > window, result.Windowed);
+        double estimate = result.FinalErrorEstimate;
+        Assert.True(trueError <= 2 * estimate + floor, $"true error {trueError:g3} above 2 x estimate {estimate:g3} + floor {floor:g3}");
+        Assert.True(estimate <= 1e3 * (trueError + floor), $"estimate {estimate:g3} above 1e3 x (true error {trueError:g3} + floor {floor:g3})");
+    }
+
+    /// <summary>The case that showed the defect: every window's last update was exactly 0, so the estimate carried
+    /// nothing (it reported 8.9e-10 against a true error of 4.6e-7).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnExpansiveChainInWindowsReportsTheErrorItCarries(bool torchEngine)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (result, trueError, floor) = Solve(torchEngine, 1.5, 48, 8, false, 1e-6);
+        Assert.True(result.Windowed);
+        Assert.Equal(Termination.Converged, result.Termination);
+        Assert.InRange(trueError, 1e-9, 1e-3); // the chain does amplify the windows' rounding
+        Assert.InRange(result.FinalErrorEstimate, 0.5 * (trueError - floor), 1e3 * (trueError + floor));
+    }
+
+    /// <summary>The estimate is a report, not a stopping test: each window stops on its own error, so an expansive
+    /// chain whose carried error exceeds the tolerance still converges window by window.</summary>
+    [Fact]
+    public void TheCarriedErrorDoesNotStopWindowsFromConverging()
+    {
+        using var scope = torch.NewDisposeScope();
+        var (result, _, _) = Solve(false, 1.5, 1000, 8, true, null);
+        Assert.Equal(Termination.Converged, result.Termination);
+        Assert.True(result.FinalErrorEstimate > 1e-5, $"estimate {result.FinalErrorEstimate:g3}: above the float32 tolerance");
+    }
+
+    private static (ChainSolution Result, double TrueError, double Floor) Solve(
+        bool torchEngine, double gain, int length, int window, bool single, double? tolerance)
+    {
+        var chain64 = MlpChain.Random(length, 4, gain, Activation.Tanh, ScalarType.Float64, seed: 31);
+        var input64 = torch.randn(new long[] { 2, 4 }, dtype: ScalarType.Float64, generator: new Generator(32));
+        var reference = SequentialPass.Run(chain64, input64);
+        var dtype = single ? ScalarType.Float32 : ScalarType.Float64;
+        var chain = single ? chain64.To(ScalarType.Float32) : chain64;
+        IChainStep step = torchEngine ? new TensorOnlyStep(chain) : chain;
+        var options = new SolverOptions(Window: window, AbsoluteTolerance: tolerance, RelativeTolerance: tolerance);
+        var result = ParallelChainSolver.DeepPcr.Solve(step, input64.to_type(dtype), options);
+        double epsilon = single ? MathF.BitIncrement(1f) - 1f : Math.BitIncrement(1.0) - 1.0;
+        double floor = epsilon * Recurrences.MaxAbs(reference);
+        return (result, Recurrences.MaxAbsDiff(result.States, reference), floor);
+    }
+}
