@@ -57,7 +57,7 @@ internal static class DeviceNewtonLoop
                 : iteration >= settings.MaxIterations ? Termination.IterationLimit : (Termination?)null;
             if (termination is { } done)
             {
-                var run = new NewtonRun(iteration, measure.Rounds, residuals, estimates, done, alarm, Enumerable.Repeat(measure.Update, ws.Dims.Batch).ToArray());
+                var run = new NewtonRun(iteration, measure.Rounds, residuals, estimates, done, alarm);
                 return new ForwardOutcome(run, measure.Ratio, deerSteps);
             }
             ws.SwapStates();

@@ -30,6 +30,7 @@ internal sealed class TorchBackend : IChainBackend
     private Tensor? z, inputs, outputs, residual, next, correction, blocks, previousInputs, previousOutputs;
     private Tensor? trial, trialInputs, trialOutputs, trialResidual;
     private IReadOnlyList<double>? merit, trialMerit;
+    private double[]? movedGains;
     private double norm, trialNorm;
 
     /// <summary>A run over steps first..first+n-1.</summary>
@@ -90,17 +91,17 @@ internal sealed class TorchBackend : IChainBackend
             double ratio = update.div(z!.abs().mul_(rule.Rtol).add_(rule.Atol)).max().ToDouble();
             return new StopMeasure(ratio, update.max().ToDouble());
         }
-        return Scan(rule, null, 0).Measure;
+        return Scan(rule, Gains(), null, 0).Measure;
     }
 
-    /// <summary>The error-bound scan over the rows (quasi-Newton, Picard), with <paramref name="floor"/> times ||z_l|| added
-    /// to each row's residual (the state's rounding) and the carried error as e_0.</summary>
-    private ErrorScan Scan(StoppingRule rule, CarriedError? carried, double floor)
+    /// <summary>The error-bound scan over the rows (quasi-Newton, Picard) with these gains, <paramref name="floor"/> times
+    /// ||z_l|| added to each row's residual (the state's rounding) and the carried error as e_0.</summary>
+    private ErrorScan Scan(StoppingRule rule, double[] gains, CarriedError? carried, double floor)
     {
         var rowResidual = ChainStates.Host(residual!.abs().amax(new long[] { -1 }));   // (n, B)
         var stateNorm = ChainStates.Host(z!.abs().amax(new long[] { -1 }));
         for (int i = 0; i < rowResidual.Length; i++) rowResidual[i] += floor * stateNorm[i];
-        return ErrorBound.Scan(rowResidual, Gains(), stateNorm, Batch, carried?.PerSample(Batch), rule);
+        return ErrorBound.Scan(rowResidual, gains, stateNorm, Batch, carried?.PerSample(Batch), rule);
     }
 
     /// <inheritdoc />
@@ -114,7 +115,7 @@ internal sealed class TorchBackend : IChainBackend
         int width = (int)z.shape[2];
         if (!linearization.UpdateEstimatesError)
         {
-            var scan = Scan(new StoppingRule(0, 0), carried, epsilon);
+            var scan = Scan(new StoppingRule(0, 0), ReportGains(), carried, epsilon);
             return CarriedError.Uniform(scan.Final, width, Math.Max(carried?.Bound ?? 0, scan.Max));
         }
         var dense = ChainStates.Host(structure!.ToDense(blocks!, width));    // (n, B, w, w)
@@ -181,8 +182,24 @@ internal sealed class TorchBackend : IChainBackend
         }
         var moved = (inputs! - previousInputs).abs().amax(new long[] { -1 });
         var changed = (outputs! - previousOutputs).abs().amax(new long[] { -1 });
-        return ChainStates.Host(torch.where(moved > 0, changed / moved, torch.zeros_like(moved)));
+        var gains = ChainStates.Host(torch.where(moved > 0, changed / moved, torch.zeros_like(moved)));
+        var movedRows = ChainStates.Host(moved);
+        movedGains ??= Enumerable.Repeat(double.NaN, gains.Length).ToArray();
+        for (int i = 0; i < gains.Length; i++)
+        {
+            if (movedRows[i] > 0) movedGains[i] = gains[i];
+        }
+        return gains;
     }
+
+    /// <summary>
+    /// (n, B): the gains of the reported error scan: each row's latest secant gain from two iterates between which its
+    /// input moved, and 1 where it never moved (the first row, whose input is the start state; rows exact from the
+    /// first iterate). At a converged iterate most inputs no longer move, and the stopping scan's gain 0 there would
+    /// drop the carried error.
+    /// </summary>
+    private double[] ReportGains() =>
+        movedGains?.Select(g => double.IsNaN(g) ? 1.0 : g).ToArray() ?? Enumerable.Repeat(1.0, (int)(z!.shape[0] * z.shape[1])).ToArray();
 
     /// <inheritdoc />
     public void ProposeNext()
