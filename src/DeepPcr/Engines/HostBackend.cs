@@ -184,28 +184,17 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
     /// <remarks>The Jacobians at the kept states are still in their planes, and next holds the next iterate.</remarks>
     public CarriedError CarryError(CarriedError? carried)
     {
-        var a = new T[block.Size];
-        var x = new T[width];
-        var y = new T[width];
+        var blocks = new ProbeBlocks<T>(block);
+        var gathered = new T[block.Size];
         return ErrorProbe.Propagate<T>(batch, width, Apply, chain.AsSpan(0, count * rowSize), Z, next, ErrorProbe.Epsilon<T>(), carried);
 
         void Apply(long row, ReadOnlySpan<double> input, Span<double> output, bool magnitudes)
         {
-            for (int i = 0; i < width; i++)
+            fixed (T* a = gathered)
             {
-                x[i] = T.CreateTruncating(input[i]);
-                y[i] = T.Zero;
+                block.Gather(jacobian, stride, row, a);
+                blocks.Apply(a, input, output, magnitudes);
             }
-            fixed (T* pa = a, px = x, py = y)
-            {
-                block.Gather(jacobian, stride, row, pa);
-                if (magnitudes)
-                {
-                    for (int e = 0; e < a.Length; e++) pa[e] = T.Abs(pa[e]);
-                }
-                block.ApplyAdd(pa, px, py, Limits<T>.SmallestNormal);
-            }
-            for (int i = 0; i < width; i++) output[i] = double.CreateTruncating(y[i]);
         }
     }
 

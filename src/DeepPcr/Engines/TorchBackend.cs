@@ -118,23 +118,15 @@ internal sealed class TorchBackend : IChainBackend
             var scan = Scan(new StoppingRule(0, 0), ReportGains(), carried, epsilon);
             return CarriedError.Uniform(scan.Final, width, Math.Max(carried?.Bound ?? 0, scan.Max));
         }
-        var dense = ChainStates.Host(structure!.ToDense(blocks!, width));    // (n, B, w, w)
+        var compact = ChainStates.Host(blocks!);    // (n, B, entries): the declared structure's row-major layout
+        var host = structure!.HostBlock(width);
+        var probe = new ProbeBlocks<double>(host);
         return ErrorProbe.Propagate<double>(
             Batch, width, Apply, ChainStates.Host(inputs!), ChainStates.Host(z), ChainStates.Host(next!), epsilon, carried);
 
-        void Apply(long row, ReadOnlySpan<double> x, Span<double> y, bool magnitudes)
+        unsafe void Apply(long row, ReadOnlySpan<double> x, Span<double> y, bool magnitudes)
         {
-            long offset = row * width * width;
-            for (int i = 0; i < width; i++)
-            {
-                double sum = 0;
-                for (int j = 0; j < width; j++)
-                {
-                    double a = dense[offset + i * width + j];
-                    sum += (magnitudes ? Math.Abs(a) : a) * x[j];
-                }
-                y[i] = sum;
-            }
+            fixed (double* a = compact) probe.Apply(a + row * host.Size, x, y, magnitudes);
         }
     }
 
