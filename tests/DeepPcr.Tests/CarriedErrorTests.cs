@@ -112,6 +112,18 @@ public class CarriedErrorTests
         }
     }
 
+    /// <summary>
+    /// The host and TorchSharp engines report the same estimate (the same probe over the Jacobians in the declared
+    /// structure) up to their rounding: within a factor of 2, or both within 1e-14 max(1, |z|) (float64).
+    /// </summary>
+    internal static void AssertSameEstimate(ChainSolution host, ChainSolution torchEngine)
+    {
+        double a = host.FinalErrorEstimate, b = torchEngine.FinalErrorEstimate;
+        double floor = 1e-14 * Math.Max(1.0, Recurrences.MaxAbs(host.States));
+        Assert.True(double.IsFinite(a) && double.IsFinite(b), $"estimates {a:g3} (host) and {b:g3} (torch)");
+        Assert.True(Math.Abs(a - b) <= 0.5 * Math.Max(a, b) + floor, $"estimates {a:g3} (host) and {b:g3} (torch)");
+    }
+
     private static (ChainSolution Result, double TrueError, double Floor) Solve(
         bool torchEngine, double gain, int length, int window, bool single, double? tolerance, ParallelChainSolver? solver = null)
     {

@@ -122,6 +122,7 @@ public class StepContractTests
         Assert.Equal(ChainEngine.Torch, reference.Engine);
         Assert.Equal(reference.Iterations, host.Iterations);
         Assert.InRange(Recurrences.MaxAbsDiff(host.States, reference.States), 0.0, 1e-9);
+        CarriedErrorTests.AssertSameEstimate(host, reference);
 
         var cotangent = torch.randn(new long[] { Batch, step.Width }, dtype: ScalarType.Float64, generator: new Generator(10));
         var hostAdjoint = Backward.AdjointSolver.Solve(step, input, host.States, cotangent);

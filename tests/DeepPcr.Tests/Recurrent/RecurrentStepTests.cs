@@ -114,6 +114,7 @@ public class RecurrentStepTests
             var sequential = SequentialPass.Run(step, start);
             RecurrentScanTests.AssertClose(host.States, sequential, 1e-10, "host");
             RecurrentScanTests.AssertClose(tensor.States, sequential, 1e-10, "torch");
+            CarriedErrorTests.AssertSameEstimate(host, tensor);
         }
 
         var states = SequentialPass.Run(step, start);
