@@ -49,40 +49,36 @@ public sealed record CarriedError(double[] Probe, double Bound)
 /// </summary>
 public static class ErrorProbe
 {
-    /// <summary>y = A x (or |A| x, entrywise magnitudes) for the Jacobian of one row (step l, sample b) at the kept states.</summary>
+    /// <summary>For the Jacobian A of one row (step l, sample b) at the kept states: y = A x, and sums = |A| |z_{l-1}|
+    /// (entrywise magnitudes; z_{l-1} the step's input).</summary>
     /// <param name="row">l B + b.</param>
-    /// <param name="x">(w): the error carried into the step, or the magnitudes of its input state.</param>
-    /// <param name="y">(w): receives A x or |A| x.</param>
-    /// <param name="magnitudes">Apply |A| instead of A.</param>
-    public delegate void ApplyRow(long row, ReadOnlySpan<double> x, Span<double> y, bool magnitudes);
+    /// <param name="x">(w): the error carried into the step.</param>
+    /// <param name="y">(w): receives A x.</param>
+    /// <param name="sums">(w): receives |A| |z_{l-1}|.</param>
+    public delegate void ApplyRow(long row, ReadOnlySpan<double> x, Span<double> y, Span<double> sums);
 
     /// <summary>The estimate over the window's states and the error it hands on.</summary>
     /// <param name="batch">B.</param>
     /// <param name="width">w.</param>
     /// <param name="apply">The Jacobians at the kept states.</param>
-    /// <param name="inputs">(n, B, w): the steps' inputs z_0..z_{n-1} (the start state, then all but the last kept state).</param>
     /// <param name="states">(n, B, w): the kept states z_1..z_n.</param>
     /// <param name="next">(n, B, w): the next Newton iterate z' at z (z' - z is the window's own error).</param>
     /// <param name="epsilon">The machine epsilon of the states' dtype.</param>
     /// <param name="carried">The error of the start state, or null for an exact start.</param>
     public static CarriedError Propagate<T>(
-        int batch, int width, ApplyRow apply, ReadOnlySpan<T> inputs, ReadOnlySpan<T> states, ReadOnlySpan<T> next, double epsilon,
-        CarriedError? carried)
+        int batch, int width, ApplyRow apply, ReadOnlySpan<T> states, ReadOnlySpan<T> next, double epsilon, CarriedError? carried)
         where T : IFloatingPointIeee754<T>
     {
         var x = carried?.Probe.ToArray() ?? new double[batch * width];
         double bound = carried?.Bound ?? 0;
         var y = new double[width];
-        var magnitude = new double[width];
         var sums = new double[width];
         long rows = states.Length / width;
         for (long row = 0; row < rows; row++)
         {
             int offset = (int)(row * width);
             var probe = x.AsSpan((int)(row % batch) * width, width);
-            apply(row, probe, y, false);
-            for (int i = 0; i < width; i++) magnitude[i] = Magnitude(inputs[offset + i]);
-            apply(row, magnitude, sums, true);
+            apply(row, probe, y, sums);
             var z = states.Slice(offset, width);
             double cap = 2 * Scale(z), worst = 0;
             for (int i = 0; i < width; i++)

@@ -186,14 +186,14 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
     {
         var blocks = new ProbeBlocks<T>(block);
         var gathered = new T[block.Size];
-        return ErrorProbe.Propagate<T>(batch, width, Apply, chain.AsSpan(0, count * rowSize), Z, next, ErrorProbe.Epsilon<T>(), carried);
+        return ErrorProbe.Propagate<T>(batch, width, Apply, Z, next, ErrorProbe.Epsilon<T>(), carried);
 
-        void Apply(long row, ReadOnlySpan<double> input, Span<double> output, bool magnitudes)
+        void Apply(long row, ReadOnlySpan<double> x, Span<double> y, Span<double> sums)
         {
-            fixed (T* a = gathered)
+            fixed (T* a = gathered, inputs = chain)
             {
                 block.Gather(jacobian, stride, row, a);
-                blocks.Apply(a, input, output, magnitudes);
+                blocks.Apply(a, inputs + row * width, x, y, sums);
             }
         }
     }

@@ -11,19 +11,28 @@ namespace DeepPcr.Engines;
 /// <param name="block">The declared structure.</param>
 internal sealed unsafe class ProbeBlocks<T>(HostBlock block) where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly T[] entries = new T[block.Size], x = new T[block.Width], y = new T[block.Width];
+    private readonly T[] entries = new T[block.Size], probe = new T[block.Width], result = new T[block.Width];
 
-    /// <summary>y = A x, or |A| x with <paramref name="magnitudes"/>, for the block of <see cref="HostBlock.Size"/>
-    /// entries at <paramref name="a"/>.</summary>
-    public void Apply(T* a, ReadOnlySpan<double> input, Span<double> output, bool magnitudes)
+    /// <summary>y = A x and sums = |A| |input| for the block of <see cref="HostBlock.Size"/> entries at <paramref name="a"/>
+    /// (<see cref="Newton.ErrorProbe.ApplyRow"/>).</summary>
+    /// <param name="a">The block's entries in the declared structure's order.</param>
+    /// <param name="input">(w): the step's input state z_{l-1}.</param>
+    /// <param name="x">(w): the error probe carried into the step.</param>
+    /// <param name="y">(w): receives A x.</param>
+    /// <param name="sums">(w): receives |A| |z_{l-1}|.</param>
+    public void Apply(T* a, T* input, ReadOnlySpan<double> x, Span<double> y, Span<double> sums)
     {
-        for (int e = 0; e < entries.Length; e++) entries[e] = magnitudes ? T.Abs(a[e]) : a[e];
-        for (int i = 0; i < x.Length; i++)
-        {
-            x[i] = T.CreateTruncating(input[i]);
-            y[i] = T.Zero;
-        }
-        fixed (T* pa = entries, px = x, py = y) block.ApplyAdd(pa, px, py, Limits<T>.SmallestNormal);
-        for (int i = 0; i < y.Length; i++) output[i] = double.CreateTruncating(y[i]);
+        for (int i = 0; i < probe.Length; i++) probe[i] = T.CreateTruncating(x[i]);
+        ApplyInto(a, probe, y);
+        for (int e = 0; e < entries.Length; e++) entries[e] = T.Abs(a[e]);
+        for (int i = 0; i < probe.Length; i++) probe[i] = T.Abs(input[i]);
+        fixed (T* magnitudes = entries) ApplyInto(magnitudes, probe, sums);
+    }
+
+    private void ApplyInto(T* a, T[] vector, Span<double> output)
+    {
+        Array.Clear(result);
+        fixed (T* pv = vector, pr = result) block.ApplyAdd(a, pv, pr, Limits<T>.SmallestNormal);
+        for (int i = 0; i < result.Length; i++) output[i] = double.CreateTruncating(result[i]);
     }
 }

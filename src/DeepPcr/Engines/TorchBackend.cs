@@ -120,13 +120,13 @@ internal sealed class TorchBackend : IChainBackend
         }
         var compact = ChainStates.Host(blocks!);    // (n, B, entries): the declared structure's row-major layout
         var host = structure!.HostBlock(width);
+        var stepInputs = ChainStates.Host(inputs!);
         var probe = new ProbeBlocks<double>(host);
-        return ErrorProbe.Propagate<double>(
-            Batch, width, Apply, ChainStates.Host(inputs!), ChainStates.Host(z), ChainStates.Host(next!), epsilon, carried);
+        return ErrorProbe.Propagate<double>(Batch, width, Apply, ChainStates.Host(z), ChainStates.Host(next!), epsilon, carried);
 
-        unsafe void Apply(long row, ReadOnlySpan<double> x, Span<double> y, bool magnitudes)
+        unsafe void Apply(long row, ReadOnlySpan<double> x, Span<double> y, Span<double> sums)
         {
-            fixed (double* a = compact) probe.Apply(a + row * host.Size, x, y, magnitudes);
+            fixed (double* a = compact, input = stepInputs) probe.Apply(a + row * host.Size, input + row * width, x, y, sums);
         }
     }
 
