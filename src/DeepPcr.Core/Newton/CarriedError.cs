@@ -37,15 +37,17 @@ public sealed record CarriedError(double[] Probe, double Bound)
 }
 
 /// <summary>
-/// The whole-chain error estimate of exact Newton's kept states z_1..z_n of one window, from the error x_0 carried in
-/// with its start state: x_l = A_l x_{l-1} + rho_l, with A_l the exact Jacobian at the kept states and rho_l the
-/// rounding of the step that made z_l, eps (|z_l| + |A_l| |z_{l-1}|) per value (the state's own rounding and that of
-/// the sums A z_{l-1} feeding it, the usual model of a matrix-vector product's rounding), added with the sign of
-/// A_l x_{l-1}, so that roundings never cancel in the model; each value held to at most twice the state's scale max |z_l| (beyond it no digit is right, and the
-/// linear model would grow without bound on an expansive chain). The estimate of state l is |x_l| + |z_l' - z_l|, the
-/// carried and rounding error plus the window's own error (its last Newton update z' - z); the next window starts from
-/// the own error of z_n, -(z_n' - z_n), plus x_n with whichever sign cancels less (the rounding model's sign is arbitrary). The probe is a vector carried from window to window, so it turns with the chain's
-/// dominant direction as the true error does; a scalar times a per-window gain would not.
+/// The whole-chain error estimate of exact Newton's kept states z_1..z_n of one window (docs/algorithm.md, "The error
+/// estimate"), from the error x_0 carried in with its start state: x_l = A_l x_{l-1} + rho_l, with A_l the exact
+/// Jacobian at the kept states and rho_l the rounding of the step that made z_l, eps (|z_l| + |A_l| |z_{l-1}|) per
+/// value (the state's own rounding and that of the sums A z_{l-1} feeding it, the usual model of a matrix-vector
+/// product's rounding), added with the sign of A_l x_{l-1} so that roundings never cancel in the model; each value is
+/// held to twice the state's scale max |z_l| (beyond it no digit is right, and the linear model would grow without
+/// bound on a chaotic chain). The estimate of state l is |x_l| + |z_l' - z_l|: the carried and rounding error plus the
+/// window's own error, its last Newton update z' - z. The next window starts from the own error of z_n, -(z_n' - z_n),
+/// plus x_n with whichever sign cancels less (the rounding model's sign is arbitrary). The probe is a vector carried
+/// from window to window, so it turns with the chain's dominant direction as the true error does; a scalar times a
+/// per-window gain would not.
 /// </summary>
 public static class ErrorProbe
 {
