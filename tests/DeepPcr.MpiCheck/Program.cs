@@ -56,7 +56,7 @@ static JsonObject Check(CheckCase c, RankGroup group)
 
 static double BackwardError(RankGroup group, DistributedGradients d, AdjointSolution single, Tensor[] parameters, Func<Tensor, Tensor> rows)
 {
-    var pairs = new List<(Tensor, Tensor)> { (d.Lambda, rows(single.StateGradients)) };
+    var pairs = new List<(Tensor, Tensor)> { (d.Lambda, rows(single.StateGradients!)) };
     if (d.InputGradient is not null) pairs.Add((d.InputGradient, single.InputGradient));
     if (parameters.Length > 0 && parameters[0].shape[0] > 0)
     {

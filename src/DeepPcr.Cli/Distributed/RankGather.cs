@@ -16,7 +16,7 @@ public static class RankGather
     {
         var shape = new[] { length }.Concat(rowShape).ToArray();
         var full = torch.zeros(shape, dtype: ScalarType.Float64);
-        if (rows.shape[0] > 0) full.narrow(0, first, rows.shape[0]).copy_(rows.to_type(ScalarType.Float64));
+        if (rows.size(0) > 0) full.narrow(0, first, rows.size(0)).copy_(rows.to_type(ScalarType.Float64));
         var values = full.data<double>().ToArray();
         group.Sum(values);
         return torch.tensor(values, shape, dtype: ScalarType.Float64).to_type(dtype);

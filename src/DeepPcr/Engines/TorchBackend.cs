@@ -60,7 +60,7 @@ internal sealed class TorchBackend : IChainBackend
     public bool Chunked { get; private set; }
 
     /// <inheritdoc />
-    public int Batch => (int)start.shape[0];
+    public int Batch => (int)start.size(0);
 
     /// <inheritdoc />
     public int PcrRounds { get; private set; }
@@ -112,7 +112,7 @@ internal sealed class TorchBackend : IChainBackend
     {
         using var scope = torch.NewDisposeScope();
         double epsilon = ChainStates.Epsilon(z!.dtype);
-        int width = (int)z.shape[2];
+        int width = (int)z.size(2);
         if (!linearization.UpdateEstimatesError)
         {
             var scan = Scan(new StoppingRule(0, 0), ReportGains(), carried, epsilon);
@@ -170,7 +170,7 @@ internal sealed class TorchBackend : IChainBackend
     {
         if (previousInputs is null || previousOutputs is null)
         {
-            return Enumerable.Repeat(double.PositiveInfinity, (int)(inputs!.shape[0] * inputs.shape[1])).ToArray();
+            return Enumerable.Repeat(double.PositiveInfinity, (int)(inputs!.size(0) * inputs.size(1))).ToArray();
         }
         var moved = (inputs! - previousInputs).abs().amax(new long[] { -1 });
         var changed = (outputs! - previousOutputs).abs().amax(new long[] { -1 });
@@ -191,7 +191,7 @@ internal sealed class TorchBackend : IChainBackend
     /// drop the carried error.
     /// </summary>
     private double[] ReportGains() =>
-        movedGains?.Select(g => double.IsNaN(g) ? 1.0 : g).ToArray() ?? Enumerable.Repeat(1.0, (int)(z!.shape[0] * z.shape[1])).ToArray();
+        movedGains?.Select(g => double.IsNaN(g) ? 1.0 : g).ToArray() ?? Enumerable.Repeat(1.0, (int)(z!.size(0) * z.size(1))).ToArray();
 
     /// <inheritdoc />
     public void ProposeNext()
@@ -210,7 +210,7 @@ internal sealed class TorchBackend : IChainBackend
             ChainStates.Replace(ref trial, newton);
             return;
         }
-        var dense = structure!.ToDense(blocks!, z!.shape[2]);
+        var dense = structure!.ToDense(blocks!, z!.size(2));
         var system = NormalEquations.Build(dense, residual!, lambda.ToArray());
         var solution = BlockTridiagonalPcr.SolveUnchecked(system);
         PcrRounds = Math.Max(PcrRounds, solution.Rounds);
