@@ -106,17 +106,12 @@ public static class RunCommand
         return Distributed.DistributedRun.Run(parsed.GetValue(model)!, parsed.GetValue(input)!, parsed.GetValue(output)!, parsed.GetValue(cotangent), parsed.GetValue(json));
     }
 
-    /// <summary>
-    /// Checks the paths and reads a deep-MLP model, its input and cotangent (see <see cref="LoadMlp"/>), before any
-    /// computation; recurrent model files are refused (they run in one process).
-    /// </summary>
-    /// <exception cref="UsageException">A recurrent model file.</exception>
-    public static (MlpChain Chain, Tensor Input, Tensor? Cotangent) Load(string modelPath, string inputPath, string outputPath, string? cotangentPath, JacobianStructure? structure)
+    /// <summary>Checks the paths (readable inputs, a writable output distinct from them) and opens the model file's header.</summary>
+    /// <exception cref="UsageException">A missing or unreadable file, or an output that is one of the inputs.</exception>
+    public static SafeTensorFile OpenModel(string modelPath, string inputPath, string outputPath, string? cotangentPath)
     {
         CheckPaths(modelPath, inputPath, outputPath, cotangentPath);
-        var modelFile = TensorFiles.Open(modelPath, "model");
-        if (RecurrentModelFile.IsRecurrent(modelFile)) throw new UsageException($"--distributed runs deep-MLP model files; {modelPath} is a recurrent model (run it without --distributed).");
-        return LoadMlp(modelFile, modelPath, inputPath, cotangentPath, structure);
+        return TensorFiles.Open(modelPath, "model");
     }
 
     /// <summary>
@@ -124,7 +119,7 @@ public static class RunCommand
     /// (<paramref name="structure"/>: the Jacobians it stores, or null for none).
     /// </summary>
     /// <returns>The model (L steps), the input (B, w) and the cotangent (B, w) or null; in the caller's dispose scope.</returns>
-    private static (MlpChain Chain, Tensor Input, Tensor? Cotangent) LoadMlp(SafeTensorFile modelFile, string modelPath, string inputPath, string? cotangentPath, JacobianStructure? structure)
+    public static (MlpChain Chain, Tensor Input, Tensor? Cotangent) LoadMlp(SafeTensorFile modelFile, string modelPath, string inputPath, string? cotangentPath, JacobianStructure? structure)
     {
         var x = TensorFiles.Read(TensorFiles.Open(inputPath, "input"), "input");
         if (x.dim() != 2) throw new InvalidDataException($"{inputPath}: tensor 'input' has shape [{string.Join(", ", x.shape)}]; [B, w] was expected.");

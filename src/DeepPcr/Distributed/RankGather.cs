@@ -1,8 +1,7 @@
-using DeepPcr.Distributed;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DeepPcr.Cli.Distributed;
+namespace DeepPcr.Distributed;
 
 /// <summary>
 /// Brings results spread over the ranks together on every rank, for writing files: rows first..first+n-1 of an
