@@ -47,22 +47,113 @@ public sealed class CommandTests
             Assert.False(job.TimedOut, job.Error);
             Assert.True(job.ExitCode == 0, $"exit {job.ExitCode}: {job.Error}");
             Assert.Equal(4, JsonNode.Parse(job.JsonLines.Single())!["ranks"]!.GetValue<int>());
-            var single = SafeTensorFile.Read(F("single.safetensors"));
-            var split = SafeTensorFile.Read(F("split.safetensors"));
-            Assert.Equal(single.Tensors.Select(t => t.Name).Order(), split.Tensors.Select(t => t.Name).Order());
-            Assert.Equal(1 + 1 + 2 * 13, single.Tensors.Count);
-            foreach (var t in single.Tensors)
-            {
-                var a = single.ReadFloat64(t.Name);
-                var b = split.ReadFloat64(t.Name);
-                double scale = Math.Max(a.Max(Math.Abs), 1e-300);
-                Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) / scale <= 1e-10, t.Name);
-            }
+            Assert.Equal(1 + 1 + 2 * 13, SafeTensorFile.Read(F("single.safetensors")).Tensors.Count);
+            AssertSameTensors(F("single.safetensors"), F("split.safetensors"), 1e-10);
         }
         finally
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Recurrent model files: `run --distributed` writes the single-process `run` file (output, h_n, c_n, and with a
+    /// cotangent grad.input, grad.h0, grad.c0 and every parameter's gradient) to 1e-10 in float64, for each cell, on
+    /// 1 to 4 ranks: stacked and bidirectional layers, with and without bias and initial states, T not divisible by P
+    /// and P &gt; T.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(1, "--cell gru --hidden 3 --input-size 2 -T 5", true)]
+    [InlineData(2, "--cell lstm --hidden 3 --input-size 2 -T 7 --num-layers 2 --bidirectional --initial-state", true)]
+    [InlineData(3, "--cell gru-diag --hidden 4 --input-size 3 -T 8 --bidirectional --no-bias", false)]
+    [InlineData(3, "--cell lstm --hidden 2 -T 4 --num-layers 2", true)]
+    [InlineData(4, "--cell lstm-cifg-diag --hidden 4 --input-size 3 -T 3 --num-layers 2 --initial-state", true)]
+    public void RunDistributedOnRecurrentFilesWritesTheSingleProcessFile(int ranks, string model, bool cotangent)
+    {
+        Skip.If(MpiJob.Mpirun is null, MpiJob.NoMpirun);
+        var folder = Directory.CreateTempSubdirectory("deeppcr-mpi-").FullName;
+        try
+        {
+            string F(string name) => Path.Combine(folder, name);
+            Assert.Equal(0, DeepPcr.Cli.Program.Main($"make-model {model} -B 2 --dtype float64 --out {folder}".Split(' ')));
+            var common = $"--model {F("model.safetensors")} --input {F("input.safetensors")}" + (cotangent ? $" --cotangent {F("cotangent.safetensors")}" : "");
+            Assert.Equal(0, DeepPcr.Cli.Program.Main($"run {common} --output {F("single.safetensors")}".Split(' ')));
+            var job = MpiJob.Launch(ranks, "DeepPcr.Cli.dll", $"run {common} --output {F("split.safetensors")} --distributed --json".Split(' '), TimeSpan.FromMinutes(4));
+            Assert.False(job.TimedOut, job.Error);
+            Assert.True(job.ExitCode == 0, $"exit {job.ExitCode}: {job.Error}");
+            var r = JsonNode.Parse(job.JsonLines.Single())!;
+            Assert.Equal(ranks, r["ranks"]!.GetValue<int>());
+            Assert.Equal("converged", r["termination"]!.GetValue<string>());
+            Assert.Equal("none", r["fallback"]!.GetValue<string>());
+            Assert.Equal(ChainPartition.RoundsFor(ranks), r["pcr_rounds"]!.GetValue<int>());
+            Assert.Equal(ranks > 1, r["bytes_exchanged"]!.GetValue<long>() > 0);
+            var names = SafeTensorFile.Read(F("single.safetensors")).Tensors.Select(t => t.Name).ToList();
+            Assert.Contains("h_n", names);
+            Assert.Equal(cotangent, names.Contains("grad.weight_hh_l0"));
+            AssertSameTensors(F("single.safetensors"), F("split.safetensors"), 1e-10);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// An expansive chain (tanh, gain 30: DeepPCR's first Newton step overflows): `run --distributed` does not fail
+    /// but falls back to the chain solved rank after rank, every rank alike, and says so in its JSON; the output equals
+    /// the single-process sequential pass's to 1e-10 and the gradients (PCR across ranks, on a badly conditioned chain)
+    /// the sequential autograd gradients to 1e-8, pooled over all gradients.
+    /// </summary>
+    [SkippableFact]
+    public void RunDistributedFallsBackWhenDeepPcrDiverges()
+    {
+        Skip.If(MpiJob.Mpirun is null, MpiJob.NoMpirun);
+        var folder = Directory.CreateTempSubdirectory("deeppcr-mpi-").FullName;
+        try
+        {
+            string F(string name) => Path.Combine(folder, name);
+            Assert.Equal(0, DeepPcr.Cli.Program.Main($"make-model -L 300 -w 4 -B 2 --gain 30 --dtype float64 --out {folder}".Split(' ')));
+            var common = $"--model {F("model.safetensors")} --input {F("input.safetensors")} --cotangent {F("cotangent.safetensors")}";
+            Assert.Equal(0, DeepPcr.Cli.Program.Main($"run {common} --solver sequential --output {F("single.safetensors")}".Split(' ')));
+            var job = MpiJob.Launch(3, "DeepPcr.Cli.dll", $"run {common} --output {F("split.safetensors")} --distributed --json".Split(' '), TimeSpan.FromMinutes(4));
+            Assert.False(job.TimedOut, job.Error);
+            Assert.True(job.ExitCode == 0, $"exit {job.ExitCode}: {job.Error}");
+            var r = JsonNode.Parse(job.JsonLines.Single())!;
+            Assert.Equal("sequential", r["fallback"]!.GetValue<string>());
+            Assert.Equal("fell_back", r["termination"]!.GetValue<string>());
+            Assert.False(string.IsNullOrEmpty(r["fallback_reason"]!.GetValue<string>()));
+            AssertSameTensors(F("single.safetensors"), F("split.safetensors"), 1e-10, name => name == "output");
+            AssertSameTensors(F("single.safetensors"), F("split.safetensors"), 1e-8, name => name.StartsWith("grad."), pooled: true);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The two files hold the same tensor names and every selected tensor agrees: max |a - b| / max |a| at most
+    /// <paramref name="tolerance"/>, per tensor, or with <paramref name="pooled"/> over all selected tensors together.
+    /// </summary>
+    private static void AssertSameTensors(string expectedPath, string actualPath, double tolerance, Func<string, bool>? select = null, bool pooled = false)
+    {
+        var expected = SafeTensorFile.Read(expectedPath);
+        var actual = SafeTensorFile.Read(actualPath);
+        Assert.Equal(expected.Tensors.Select(t => t.Name).Order(), actual.Tensors.Select(t => t.Name).Order());
+        double worst = 0, scale = 1e-300;
+        int compared = 0;
+        foreach (var t in expected.Tensors.Where(t => select?.Invoke(t.Name) ?? true))
+        {
+            var a = expected.ReadFloat64(t.Name);
+            var b = actual.ReadFloat64(t.Name);
+            Assert.Equal(a.Length, b.Length);
+            double difference = a.Zip(b).Max(p => Math.Abs(p.First - p.Second)), size = Math.Max(a.Max(Math.Abs), 1e-300);
+            compared++;
+            if (pooled) (worst, scale) = (Math.Max(worst, difference), Math.Max(scale, size));
+            else Assert.True(difference / size <= tolerance, $"{t.Name}: {difference / size:E2} > {tolerance:E0}");
+        }
+        Assert.True(compared > 0);
+        if (pooled) Assert.True(worst / scale <= tolerance, $"{worst / scale:E2} > {tolerance:E0}");
     }
 
     [Fact]
