@@ -19,7 +19,8 @@ namespace DeepPcr.Cli.Distributed;
 /// split along time across the ranks (<see cref="DistributedScan"/>); with a cotangent the backward pass goes down the
 /// layers the same way. Rank 0 writes the single-process output file (same names, shapes and dtype) and prints the
 /// summary: the single-process fields over all chains (and per chain with more than one) plus ranks,
-/// bytes_exchanged and exchange_rounds.
+/// bytes_exchanged (point-to-point: PCR rounds and hand-overs), bytes_all_reduced (norms, decisions, and each layer's
+/// outputs and gradients gathered on every rank) and exchange_rounds.
 /// </summary>
 public static class DistributedRecurrentRun
 {
@@ -36,7 +37,7 @@ public static class DistributedRecurrentRun
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        long bytes = group.BytesSent, rounds = group.ExchangeRounds;
+        long bytes = group.BytesSent, reduced = group.BytesReduced, rounds = group.ExchangeRounds;
         var inputs = new List<Tensor> { x.transpose(0, 1).contiguous() };                 // each layer's input [T, B, I]
         var chains = new List<DistributedScanForward>();
         var hn = new List<Tensor>();
@@ -65,9 +66,10 @@ public static class DistributedRecurrentRun
             if (cn.Count > 0) RecurrentRun.Add(writer, "c_n", torch.stack(cn), "c_n", "chain");
         }
         if (g is not null) Backward(layout, parameters, inputs, chains, g, group, writer, report);
-        Span<double> sent = stackalloc double[] { group.BytesSent - bytes };
+        Span<double> sent = stackalloc double[] { group.BytesSent - bytes, group.BytesReduced - reduced };
         group.Sum(sent);
         report["bytes_exchanged"] = (long)sent[0];
+        report["bytes_all_reduced"] = (long)sent[1];
         report["exchange_rounds"] = group.ExchangeRounds - rounds;
         if (group.Rank != 0) return 0;
         using (var files = new AtomicOutputs())
