@@ -87,6 +87,7 @@ public sealed class CommandTests
             Assert.Equal("none", r["fallback"]!.GetValue<string>());
             Assert.Equal(ChainPartition.RoundsFor(ranks), r["pcr_rounds"]!.GetValue<int>());
             Assert.Equal(ranks > 1, r["bytes_exchanged"]!.GetValue<long>() > 0);
+            Assert.Equal(ranks > 1, r["bytes_all_reduced"]!.GetValue<long>() > 0);
             var names = SafeTensorFile.Read(F("single.safetensors")).Tensors.Select(t => t.Name).ToList();
             Assert.Contains("h_n", names);
             Assert.Equal(cotangent, names.Contains("grad.weight_hh_l0"));
