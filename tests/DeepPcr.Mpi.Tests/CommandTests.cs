@@ -36,24 +36,13 @@ public sealed class CommandTests
     public void RunDistributedWritesTheSingleProcessFile()
     {
         Skip.If(MpiJob.Mpirun is null, MpiJob.NoMpirun);
-        var folder = Directory.CreateTempSubdirectory("deeppcr-mpi-").FullName;
-        try
+        InFolder(F =>
         {
-            string F(string name) => Path.Combine(folder, name);
-            Assert.Equal(0, DeepPcr.Cli.Program.Main($"make-model -L 13 -w 3 -B 2 --dtype float64 --out {folder}".Split(' ')));
-            var common = $"--model {F("model.safetensors")} --input {F("input.safetensors")} --cotangent {F("cotangent.safetensors")}";
-            Assert.Equal(0, DeepPcr.Cli.Program.Main($"run {common} --output {F("single.safetensors")}".Split(' ')));
-            var job = MpiJob.Launch(4, "DeepPcr.Cli.dll", $"run {common} --output {F("split.safetensors")} --distributed --json".Split(' '), TimeSpan.FromMinutes(6));
-            Assert.False(job.TimedOut, job.Error);
-            Assert.True(job.ExitCode == 0, $"exit {job.ExitCode}: {job.Error}");
-            Assert.Equal(4, JsonNode.Parse(job.JsonLines.Single())!["ranks"]!.GetValue<int>());
+            var common = SingleProcessRun(F, "-L 13 -w 3", cotangent: true);
+            Assert.Equal(4, LaunchRun(4, $"{common} --output {F("split.safetensors")}")["ranks"]!.GetValue<int>());
             Assert.Equal(1 + 1 + 2 * 13, SafeTensorFile.Read(F("single.safetensors")).Tensors.Count);
             AssertSameTensors(F("single.safetensors"), F("split.safetensors"), 1e-10);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        });
     }
 
     /// <summary>
@@ -71,17 +60,10 @@ public sealed class CommandTests
     public void RunDistributedOnRecurrentFilesWritesTheSingleProcessFile(int ranks, string model, bool cotangent)
     {
         Skip.If(MpiJob.Mpirun is null, MpiJob.NoMpirun);
-        var folder = Directory.CreateTempSubdirectory("deeppcr-mpi-").FullName;
-        try
+        InFolder(F =>
         {
-            string F(string name) => Path.Combine(folder, name);
-            Assert.Equal(0, DeepPcr.Cli.Program.Main($"make-model {model} -B 2 --dtype float64 --out {folder}".Split(' ')));
-            var common = $"--model {F("model.safetensors")} --input {F("input.safetensors")}" + (cotangent ? $" --cotangent {F("cotangent.safetensors")}" : "");
-            Assert.Equal(0, DeepPcr.Cli.Program.Main($"run {common} --output {F("single.safetensors")}".Split(' ')));
-            var job = MpiJob.Launch(ranks, "DeepPcr.Cli.dll", $"run {common} --output {F("split.safetensors")} --distributed --json".Split(' '), TimeSpan.FromMinutes(4));
-            Assert.False(job.TimedOut, job.Error);
-            Assert.True(job.ExitCode == 0, $"exit {job.ExitCode}: {job.Error}");
-            var r = JsonNode.Parse(job.JsonLines.Single())!;
+            var common = SingleProcessRun(F, model, cotangent);
+            var r = LaunchRun(ranks, $"{common} --output {F("split.safetensors")}");
             Assert.Equal(ranks, r["ranks"]!.GetValue<int>());
             Assert.Equal("converged", r["termination"]!.GetValue<string>());
             Assert.Equal("none", r["fallback"]!.GetValue<string>());
@@ -92,11 +74,7 @@ public sealed class CommandTests
             Assert.Contains("h_n", names);
             Assert.Equal(cotangent, names.Contains("grad.weight_hh_l0"));
             AssertSameTensors(F("single.safetensors"), F("split.safetensors"), 1e-10);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        });
     }
 
     /// <summary>
@@ -109,22 +87,46 @@ public sealed class CommandTests
     public void RunDistributedFallsBackWhenDeepPcrDiverges()
     {
         Skip.If(MpiJob.Mpirun is null, MpiJob.NoMpirun);
-        var folder = Directory.CreateTempSubdirectory("deeppcr-mpi-").FullName;
-        try
+        InFolder(F =>
         {
-            string F(string name) => Path.Combine(folder, name);
-            Assert.Equal(0, DeepPcr.Cli.Program.Main($"make-model -L 300 -w 4 -B 2 --gain 30 --dtype float64 --out {folder}".Split(' ')));
-            var common = $"--model {F("model.safetensors")} --input {F("input.safetensors")} --cotangent {F("cotangent.safetensors")}";
-            Assert.Equal(0, DeepPcr.Cli.Program.Main($"run {common} --solver sequential --output {F("single.safetensors")}".Split(' ')));
-            var job = MpiJob.Launch(3, "DeepPcr.Cli.dll", $"run {common} --output {F("split.safetensors")} --distributed --json".Split(' '), TimeSpan.FromMinutes(4));
-            Assert.False(job.TimedOut, job.Error);
-            Assert.True(job.ExitCode == 0, $"exit {job.ExitCode}: {job.Error}");
-            var r = JsonNode.Parse(job.JsonLines.Single())!;
+            var common = SingleProcessRun(F, "-L 300 -w 4 --gain 30", cotangent: true, solver: "sequential");
+            var r = LaunchRun(3, $"{common} --output {F("split.safetensors")}");
             Assert.Equal("sequential", r["fallback"]!.GetValue<string>());
             Assert.Equal("fell_back", r["termination"]!.GetValue<string>());
             Assert.False(string.IsNullOrEmpty(r["fallback_reason"]!.GetValue<string>()));
             AssertSameTensors(F("single.safetensors"), F("split.safetensors"), 1e-10, name => name == "output");
             AssertSameTensors(F("single.safetensors"), F("split.safetensors"), 1e-8, name => name.StartsWith("grad."), pooled: true);
+        });
+    }
+
+    /// <summary>
+    /// `make-model MODEL -B 2 --dtype float64` into the folder, then `run` on it in this process (with the cotangent
+    /// file, and the solver, where given) writing single.safetensors; returns run's --model, --input (and --cotangent) arguments.
+    /// </summary>
+    private static string SingleProcessRun(Func<string, string> file, string model, bool cotangent, string solver = "deeppcr")
+    {
+        Assert.Equal(0, DeepPcr.Cli.Program.Main($"make-model {model} -B 2 --dtype float64 --out {file("")}".Split(' ')));
+        var common = $"--model {file("model.safetensors")} --input {file("input.safetensors")}" + (cotangent ? $" --cotangent {file("cotangent.safetensors")}" : "");
+        Assert.Equal(0, DeepPcr.Cli.Program.Main($"run {common} --solver {solver} --output {file("single.safetensors")}".Split(' ')));
+        return common;
+    }
+
+    /// <summary>`mpirun -np P deeppcr run ARGS --distributed --json`, which must exit 0 with one JSON line (rank 0's).</summary>
+    private static JsonNode LaunchRun(int ranks, string args)
+    {
+        var job = MpiJob.Launch(ranks, "DeepPcr.Cli.dll", $"run {args} --distributed --json".Split(' '), TimeSpan.FromMinutes(4));
+        Assert.False(job.TimedOut, job.Error);
+        Assert.True(job.ExitCode == 0, $"exit {job.ExitCode}: {job.Error}");
+        return JsonNode.Parse(job.JsonLines.Single())!;
+    }
+
+    /// <summary>Runs <paramref name="body"/> with a new temporary folder (given as a function from file name to path), then deletes it.</summary>
+    private static void InFolder(Action<Func<string, string>> body)
+    {
+        var folder = Directory.CreateTempSubdirectory("deeppcr-mpi-").FullName;
+        try
+        {
+            body(name => Path.Combine(folder, name));
         }
         finally
         {

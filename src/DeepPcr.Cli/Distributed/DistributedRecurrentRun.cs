@@ -37,7 +37,7 @@ public static class DistributedRecurrentRun
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        long bytes = group.BytesSent, reduced = group.BytesReduced, rounds = group.ExchangeRounds;
+        var traffic = RankTraffic.Start(group);
         var inputs = new List<Tensor> { x.transpose(0, 1).contiguous() };                 // each layer's input [T, B, I]
         var chains = new List<DistributedScanForward>();
         var hn = new List<Tensor>();
@@ -66,11 +66,7 @@ public static class DistributedRecurrentRun
             if (cn.Count > 0) RecurrentRun.Add(writer, "c_n", torch.stack(cn), "c_n", "chain");
         }
         if (g is not null) Backward(layout, parameters, inputs, chains, g, group, writer, report);
-        Span<double> sent = stackalloc double[] { group.BytesSent - bytes, group.BytesReduced - reduced };
-        group.Sum(sent);
-        report["bytes_exchanged"] = (long)sent[0];
-        report["bytes_all_reduced"] = (long)sent[1];
-        report["exchange_rounds"] = group.ExchangeRounds - rounds;
+        traffic.AddTo(report, group);
         if (group.Rank != 0) return 0;
         using (var files = new AtomicOutputs())
         {

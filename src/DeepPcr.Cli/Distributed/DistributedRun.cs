@@ -65,7 +65,7 @@ public static class DistributedRun
 
     private static int Solve(MlpChain chain, Tensor x, Tensor? g, string outputPath, bool json, RankGroup group)
     {
-        long bytes = group.BytesSent, reduced = group.BytesReduced, rounds = group.ExchangeRounds;
+        var traffic = RankTraffic.Start(group);
         var forward = DistributedSolver.Solve(chain, x, group);
         if (Failed(forward, group) is int code) return code;
         var report = Summary(forward);
@@ -85,11 +85,7 @@ public static class DistributedRun
                 RankGather.Rows(group, parameters.Count > 0 ? parameters[1] : torch.zeros(0, width), p.First, length, new long[] { width }, x.dtype),
             };
         }
-        Span<double> sent = stackalloc double[] { group.BytesSent - bytes, group.BytesReduced - reduced };
-        group.Sum(sent);
-        report["bytes_exchanged"] = (long)sent[0];
-        report["bytes_all_reduced"] = (long)sent[1];
-        report["exchange_rounds"] = group.ExchangeRounds - rounds;
+        traffic.AddTo(report, group);
         if (group.Rank != 0) return 0;
         RunCommand.Write(outputPath, last, gradients);
         if (json) Console.WriteLine(report.ToJsonString());
