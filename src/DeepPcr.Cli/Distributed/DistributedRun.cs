@@ -1,9 +1,11 @@
 using System.Text.Json.Nodes;
+using DeepPcr.Chains;
 using DeepPcr.Cli.Commands;
 using DeepPcr.Cli.Errors;
 using DeepPcr.Cli.Files;
 using DeepPcr.Distributed;
 using DeepPcr.Models.Mlp;
+using DeepPcr.SafeTensors;
 using DeepPcr.Solvers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,12 +27,22 @@ public static class DistributedRun
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var modelFile = RunCommand.OpenModel(modelPath, inputPath, outputPath, cotangentPath);
+        // The header only: each rank reads its own layers' tensors once MPI has started.
+        var modelFile = RunCommand.OpenModel(modelPath, inputPath, outputPath, cotangentPath, headerOnly: true);
         if (RecurrentModelFile.IsRecurrent(modelFile)) return DistributedRecurrentRun.Run(modelFile, inputPath, outputPath, cotangentPath, json);
         // The Jacobians are split over the ranks: the memory check before MPI starts counts the states and parameters only.
-        var (chain, x, g) = RunCommand.LoadMlp(modelFile, modelPath, inputPath, cotangentPath, structure: null);
-        return DistributedCommand.Ranks(group => Solve(chain, x, g, outputPath, json, group));
+        var (x, g) = RunCommand.LoadMlpInputs(modelFile, modelPath, inputPath, cotangentPath, structure: null);
+        var (layers, width, _) = MlpModelFile.Check(modelFile);
+        return DistributedCommand.Ranks(group => Solve(OwnLayers(modelFile, layers, (int)width, x.dtype, group), x, g, outputPath, json, group));
     });
+
+    /// <summary>The chain as this rank holds it: its own layers read from the model file, none of the others'.</summary>
+    private static RankSegment OwnLayers(SafeTensorFile modelFile, int layers, int width, ScalarType dtype, RankGroup group)
+    {
+        var p = ChainPartition.Of(layers, group);
+        var own = p.Count == 0 ? null : MlpModelFile.ReadLayers(modelFile, dtype, p.First, p.Count);
+        return new RankSegment(own, layers, width, p.First, JacobianStructure.Dense);
+    }
 
     /// <summary>The forward solve's record as `run --json` gives it: method, engine, iterations, pcr_rounds (across ranks),
     /// termination, fallback (and why, fallback_reason, where it fell back), ranks.</summary>
@@ -63,7 +75,7 @@ public static class DistributedRun
         return ExitCodes.NumericalFailure;
     }
 
-    private static int Solve(MlpChain chain, Tensor x, Tensor? g, string outputPath, bool json, RankGroup group)
+    private static int Solve(RankSegment chain, Tensor x, Tensor? g, string outputPath, bool json, RankGroup group)
     {
         var traffic = RankTraffic.Start(group);
         var forward = DistributedSolver.Solve(chain, x, group);
@@ -78,14 +90,19 @@ public static class DistributedRun
             var backward = DistributedSolver.Backward(chain, forward, g, group);
             report["backward_pcr_rounds"] = backward.ExchangeRounds;
             var parameters = backward.ParameterGradients;
+            // The solves' traffic; the gradients then go to rank 0 (which alone holds them all, to write them).
+            traffic.AddTo(report, group);
             gradients = new[]
             {
                 RankGather.One(group, backward.InputGradient, new long[] { batch, width }, x.dtype),
-                RankGather.Rows(group, parameters.Count > 0 ? parameters[0] : torch.zeros(0, width, width), p.First, length, new long[] { width, width }, x.dtype),
-                RankGather.Rows(group, parameters.Count > 0 ? parameters[1] : torch.zeros(0, width), p.First, length, new long[] { width }, x.dtype),
+                RankGather.RowsOnRoot(group, parameters.Count > 0 ? parameters[0] : torch.zeros(0, width, width), length, new long[] { width, width }, x.dtype)!,
+                RankGather.RowsOnRoot(group, parameters.Count > 0 ? parameters[1] : torch.zeros(0, width), length, new long[] { width }, x.dtype)!,
             };
         }
-        traffic.AddTo(report, group);
+        else
+        {
+            traffic.AddTo(report, group);
+        }
         if (group.Rank != 0) return 0;
         RunCommand.Write(outputPath, last, gradients);
         if (json) Console.WriteLine(report.ToJsonString());
