@@ -28,7 +28,7 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
         var reference = HostReference.Backward(model, problem.Input, HostReference.Forward(model, problem.Input), problem.Cotangent);
         Assert.InRange(DeviceGradients.Read(ws).MaxRelativeError(reference), 0, 1e-4);
         var lambda = Reverse(ws.Read(adjoint.Lambda), layers, batch * width);
-        Assert.InRange(ErrorMeasure.PooledRelative(lambda, reference.StateGradients), 0, 1e-4);
+        Assert.InRange(ErrorMeasure.PooledRelative(lambda, reference.StateGradients!), 0, 1e-4);
     }
 
     /// <summary>
@@ -48,7 +48,7 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
 
         var reference = HostReference.Backward(model, problem.Input, HostReference.Forward(model, problem.Input), problem.Cotangent);
         Assert.InRange(DeviceGradients.Read(ws).MaxRelativeError(reference), 0, 1e-4);
-        Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(adjoint.Lambda), reference.StateGradients), 0, 1e-4);
+        Assert.InRange(ErrorMeasure.PooledRelative(ws.Read(adjoint.Lambda), reference.StateGradients!), 0, 1e-4);
     }
 
     /// <summary>
@@ -69,7 +69,7 @@ public sealed class BackwardTests(CpuDeviceFixture fixture)
 
         var reference = HostReference.Backward(model, problem.Input, HostReference.Forward(model, problem.Input), problem.Cotangent);
         Assert.InRange(DeviceGradients.Read(ws).MaxRelativeError(reference), 0, 1e-4);
-        Assert.InRange(ErrorMeasure.PooledRelative(Reverse(ws.Read(reversed), layers, batch * width), reference.StateGradients), 0, 1e-4);
+        Assert.InRange(ErrorMeasure.PooledRelative(Reverse(ws.Read(reversed), layers, batch * width), reference.StateGradients!), 0, 1e-4);
     }
 
     /// <summary>ReLU and identity chains: forward and backward agree with the reference too.</summary>

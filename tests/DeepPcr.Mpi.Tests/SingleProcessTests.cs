@@ -57,7 +57,7 @@ public sealed class SingleProcessTests
         Assert.True(forward.Converged);
         Assert.Equal(single.Iterations, forward.Iterations);
         AssertClose(single.States, forward.States);
-        AssertClose(adjoint.StateGradients, backward.Lambda);
+        AssertClose(adjoint.StateGradients!, backward.Lambda);
         AssertClose(adjoint.InputGradient, backward.InputGradient!);
         for (int i = 0; i < 2; i++) AssertClose(adjoint.ParameterGradients[i], backward.ParameterGradients[i]);
     }

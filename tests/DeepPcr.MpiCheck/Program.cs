@@ -64,9 +64,9 @@ static JsonObject Check(CheckCase c, RankGroup group)
 // over the steps (recurrent cells: each rank's share, summed over the ranks), and the recurrent cells' step-input gradients by rows.
 static double BackwardError(RankGroup group, IChainStep chain, DistributedGradients d, AdjointSolution single, Func<Tensor, Tensor> rows)
 {
-    var pairs = new List<(Tensor, Tensor)> { (d.Lambda, rows(single.StateGradients)) };
+    var pairs = new List<(Tensor, Tensor)> { (d.Lambda, rows(single.StateGradients!)) };
     if (d.InputGradient is not null) pairs.Add((d.InputGradient, single.InputGradient));
-    bool holds = d.Lambda.shape[0] > 0;
+    bool holds = d.Lambda.size(0) > 0;
     if (holds && d.ParameterGradients.Count != single.ParameterGradients.Count) throw new InvalidOperationException("A rank with steps returned no parameter gradients.");
     for (int i = 0; i < single.ParameterGradients.Count; i++)
     {

@@ -10,11 +10,10 @@ namespace DeepPcr.Tests;
 
 /// <summary>
 /// The backward pass from the sequential pass's states (no Jacobian: the fused loop's backward pass, reached through
-/// <see cref="AdjointSolver.Solve(IChainStep, Tensor, ChainSolution, Tensor, AdjointMethod)"/>), and the batch-major
+/// <see cref="AdjointSolver.Solve(IChainStep, Tensor, ChainSolution, Tensor, AdjointMethod, bool)"/>), and the batch-major
 /// sequential pass it follows, against TorchSharp autograd through the tensor path (input, weight and bias gradients)
 /// and the Jacobian pass (the state gradients lambda_l), float64: each within 1e-10 relative (pooled max-abs error over max-abs value), on awkward sizes, with the
-/// cotangent on the final state and on every state, and on the batch sizes of both forward kernels (B &lt; 8 row by row,
-/// B &gt;= 8 batch-major).
+/// cotangent on the final state and on every state, for one sample and for batches.
 /// </summary>
 public class BackwardFromStatesTests
 {
@@ -45,13 +44,52 @@ public class BackwardFromStatesTests
         var cotangent = torch.randn(new long[] { batch, width }, dtype: ScalarType.Float64, generator: new Generator(7));
         var forward = SequentialSolver.Instance.Solve(chain, input);
         var expected = Autograd(chain, input, states => (states[length - 1] * cotangent).sum())
-            .Append(AdjointSolver.Solve(chain, input, forward.States, cotangent, AdjointMethod.Sequential).StateGradients).ToArray();
+            .Append(AdjointSolver.Solve(chain, input, forward.States, cotangent, AdjointMethod.Sequential).StateGradients!).ToArray();
 
         using var adjoint = AdjointSolver.Solve(chain, input, forward, cotangent, AdjointMethod.Sequential);
         Assert.Equal(ChainEngine.Host, adjoint.Engine);
         Assert.Equal(AdjointMethod.Sequential, adjoint.Method);
         Assert.Equal(0, adjoint.PcrRounds);
         AssertClose(expected, adjoint);
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(5, 3, 3)]
+    [InlineData(1000, 8, 9)]
+    public void WithoutStateGradientsTheSweepWritesNoLambdaAndTheSameGradients(int length, int width, int batch)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (chain, input) = Network(length, width, batch, Activation.Tanh);
+        var cotangent = torch.randn(new long[] { batch, width }, dtype: ScalarType.Float64, generator: new Generator(7));
+        var forward = SequentialSolver.Instance.Solve(chain, input);
+        using var full = AdjointSolver.Solve(chain, input, forward, cotangent, AdjointMethod.Sequential);
+        using var lean = AdjointSolver.Solve(chain, input, forward, cotangent, AdjointMethod.Sequential, stateGradients: false);
+        Assert.NotNull(full.StateGradients);
+        Assert.Null(lean.StateGradients);
+        Assert.True(lean.Finite);
+        // The same sweep with and without writing lambda: bit for bit.
+        Assert.Equal(0.0, Recurrences.MaxAbsDiff(lean.InputGradient, full.InputGradient));
+        for (int p = 0; p < 2; p++) Assert.Equal(0.0, Recurrences.MaxAbsDiff(lean.ParameterGradients[p], full.ParameterGradients[p]));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GradientsThatOverflowAreReportedNotFiniteWithOrWithoutLambda(bool stateGradients)
+    {
+        using var scope = torch.NewDisposeScope();
+        // A linear chain growing about 8.7x per layer (10 e^-0.135, the growth of products of 4 x 4 Gaussian matrices),
+        // started at 1e-30: the states stay near 1e26, the gradients reach about 1e56, past float32's largest value.
+        const int length = 60, width = 4;
+        var weights = torch.randn(new long[] { length, width, width }, generator: new Generator(3)) * (10.0 / Math.Sqrt(width));
+        var chain = new MlpChain(weights, torch.zeros(length, width), Activation.Identity);
+        var input = torch.randn(new long[] { 2, width }, generator: new Generator(4)) * 1e-30;
+        var forward = SequentialSolver.Instance.Solve(chain, input);
+        Assert.True(forward.States.isfinite().all().item<bool>());
+        using var adjoint = AdjointSolver.Solve(chain, input, forward, torch.ones(2, width), AdjointMethod.Sequential, stateGradients);
+        Assert.Equal(AdjointMethod.Sequential, adjoint.Method);
+        Assert.False(adjoint.Finite);
     }
 
     [Theory]
@@ -65,7 +103,7 @@ public class BackwardFromStatesTests
         var cotangents = torch.randn(new long[] { length, batch, width }, dtype: ScalarType.Float64, generator: new Generator(8));
         var states = SequentialPass.Run(chain, input);
         var expected = Autograd(chain, input, z => (z * cotangents).sum())
-            .Append(AdjointSolver.SolveAll(chain, input, states, cotangents, AdjointMethod.Sequential).StateGradients).ToArray();
+            .Append(AdjointSolver.SolveAll(chain, input, states, cotangents, AdjointMethod.Sequential).StateGradients!).ToArray();
 
         var lambdas = new double[length * batch * width];
         var inputGradient = new double[batch * width];
@@ -103,7 +141,7 @@ public class BackwardFromStatesTests
         var tensor = SequentialPass.Run(new TensorOnlyStep(chain), input);
         Assert.InRange(Recurrences.MaxAbsDiff(forward.States, tensor) / Recurrences.MaxAbs(tensor), 0.0, 1e-12);
         var expected = Autograd(chain, input, states => (states[11] * cotangent).sum())
-            .Append(AdjointSolver.Solve(chain, input, forward.States, cotangent, AdjointMethod.Parallel).StateGradients).ToArray();
+            .Append(AdjointSolver.Solve(chain, input, forward.States, cotangent, AdjointMethod.Parallel).StateGradients!).ToArray();
         using var adjoint = AdjointSolver.Solve(chain, input, forward, cotangent, AdjointMethod.Sequential);
         Assert.Equal(ChainEngine.Host, adjoint.Engine);
         AssertClose(expected, adjoint);
@@ -141,7 +179,7 @@ public class BackwardFromStatesTests
         Assert.False(gelu.SupportsBackwardFromStates(ScalarType.Float64));
         var forward = SequentialSolver.Instance.Solve(gelu, geluInput);
         var expected = Autograd(gelu, geluInput, states => (states[15] * cotangent.narrow(1, 0, 3)).sum())
-            .Append(AdjointSolver.Solve(gelu, geluInput, forward.States, cotangent.narrow(1, 0, 3).contiguous(), AdjointMethod.Parallel).StateGradients).ToArray();
+            .Append(AdjointSolver.Solve(gelu, geluInput, forward.States, cotangent.narrow(1, 0, 3).contiguous(), AdjointMethod.Parallel).StateGradients!).ToArray();
         using var adjoint = AdjointSolver.Solve(gelu, geluInput, forward, cotangent.narrow(1, 0, 3).contiguous(), AdjointMethod.Sequential);
         AssertClose(expected, adjoint);
     }
@@ -164,7 +202,7 @@ public class BackwardFromStatesTests
     }
 
     private static void AssertClose(Tensor[] expected, AdjointSolution adjoint) =>
-        AssertClose(expected, new[] { adjoint.InputGradient, adjoint.ParameterGradients[0], adjoint.ParameterGradients[1], adjoint.StateGradients });
+        AssertClose(expected, new[] { adjoint.InputGradient, adjoint.ParameterGradients[0], adjoint.ParameterGradients[1], adjoint.StateGradients! });
 
     private static void AssertClose(Tensor[] expected, Tensor[] actual)
     {

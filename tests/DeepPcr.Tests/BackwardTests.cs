@@ -140,7 +140,7 @@ public class BackwardTests
         var adjoint = AdjointSolver.Solve(step, input, states, torch.ones(2, 3, dtype: ScalarType.Float64));
         Assert.Equal(ParallelCyclicReduction.RoundsFor(length), adjoint.PcrRounds);
         Assert.Equal(0, step.Evaluations); // analytic Jacobians: no step evaluation, so no Newton iteration
-        Assert.Equal(new long[] { length, 2, 3 }, adjoint.StateGradients.shape);
+        Assert.Equal(new long[] { length, 2, 3 }, adjoint.StateGradients!.shape);
     }
 
     [Fact]

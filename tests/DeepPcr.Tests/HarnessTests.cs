@@ -30,12 +30,42 @@ public class HarnessTests
     public void RepetitionsAreInterleavedAndRotated()
     {
         var order = new List<string>();
-        var cases = new[] { "a", "b", "c" }.Select(l => new BenchCase(l, () => order.Add(l))).ToArray();
+        // Each call spins past the shortest sample, so every sample is one call.
+        var cases = new[] { "a", "b", "c" }.Select(l => new BenchCase(l, () => { order.Add(l); Spin(Harness.MinSampleMs * 1.2); })).ToArray();
         var timings = Harness.Measure(cases, warmup: 1, repeats: 3);
         Assert.Equal(new[] { "a", "b", "c" }, timings.Select(t => t.Label));
         Assert.All(timings, t => Assert.Equal(3, t.Samples.Count));
-        // warm-up a b c, then a b c, b c a, c a b
-        Assert.Equal("abcabcbcacab", string.Concat(order));
+        // warm-up a b c, sizing a b c, then a b c, b c a, c a b
+        Assert.Equal("abcabcabcbcacab", string.Concat(order));
+    }
+
+    [Fact]
+    public void AFastCaseRunsBackToBackWithinEachSampleAndReportsTheMeanCall()
+    {
+        int calls = 0;
+        var timings = Harness.Measure(new[] { new BenchCase("fast", () => { calls++; Spin(0.05); }) }, warmup: 1, repeats: 3);
+        // One warm-up and one sizing call, then 3 samples of the same k = ceil(1 ms / the sizing call) calls each:
+        // k <= 20 as the call takes at least 0.05 ms (k = 20 on a quiet machine; fewer when the sizing call was descheduled).
+        Assert.Equal(0, (calls - 2) % 3);
+        Assert.InRange((calls - 2) / 3, 1, 20);
+        Assert.All(timings[0].Samples, ms => Assert.True(ms >= 0.05, $"a sample of {ms} ms is not the mean of 0.05 ms calls"));
+    }
+
+    [Fact]
+    public void CallsPerSampleFillTheShortestSample()
+    {
+        Assert.Equal(1, Harness.CallsPerSample(Harness.MinSampleMs));
+        Assert.Equal(1, Harness.CallsPerSample(250.0));
+        Assert.Equal(4, Harness.CallsPerSample(Harness.MinSampleMs / 4));
+        Assert.Equal(Harness.MaxCallsPerSample, Harness.CallsPerSample(0.0));
+    }
+
+    private static void Spin(double ms)
+    {
+        long end = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(ms * System.Diagnostics.Stopwatch.Frequency / 1000.0);
+        while (System.Diagnostics.Stopwatch.GetTimestamp() < end)
+        {
+        }
     }
 
     [Fact]

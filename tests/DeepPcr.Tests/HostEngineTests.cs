@@ -167,8 +167,8 @@ public class HostEngineTests
         var host = AdjointSolver.SolveAll(chain, input, states, cotangents);
         var reference = AdjointSolver.SolveAll(new TensorOnlyStep(chain), input, states, cotangents);
         Assert.Equal(reference.PcrRounds, host.PcrRounds);
-        double scale = Math.Max(1, Recurrences.MaxAbs(reference.StateGradients));
-        Assert.InRange(Recurrences.MaxAbsDiff(host.StateGradients, reference.StateGradients), 0.0, 1e-11 * scale);
+        double scale = Math.Max(1, Recurrences.MaxAbs(reference.StateGradients!));
+        Assert.InRange(Recurrences.MaxAbsDiff(host.StateGradients!, reference.StateGradients!), 0.0, 1e-11 * scale);
         Assert.InRange(Recurrences.MaxAbsDiff(host.InputGradient, reference.InputGradient), 0.0, 1e-11 * scale);
         for (int i = 0; i < 2; i++)
         {
@@ -179,8 +179,8 @@ public class HostEngineTests
         var final = cotangents[length - 1];
         var hostFinal = AdjointSolver.Solve(chain, input, states, final);
         var referenceFinal = AdjointSolver.Solve(new TensorOnlyStep(chain), input, states, final);
-        double finalScale = Math.Max(1, Recurrences.MaxAbs(referenceFinal.StateGradients));
-        Assert.InRange(Recurrences.MaxAbsDiff(hostFinal.StateGradients, referenceFinal.StateGradients), 0.0, 1e-11 * finalScale);
+        double finalScale = Math.Max(1, Recurrences.MaxAbs(referenceFinal.StateGradients!));
+        Assert.InRange(Recurrences.MaxAbsDiff(hostFinal.StateGradients!, referenceFinal.StateGradients!), 0.0, 1e-11 * finalScale);
         Assert.InRange(Recurrences.MaxAbsDiff(hostFinal.InputGradient, referenceFinal.InputGradient), 0.0, 1e-11 * finalScale);
         for (int i = 0; i < 2; i++)
         {
@@ -210,7 +210,7 @@ public class HostEngineTests
         var cotangents = torch.randn(new long[] { length, 2, width }, dtype: ScalarType.Float64, generator: generator);
         var hostAdjoint = AdjointSolver.SolveAll(chain, input, host.States, cotangents);
         var tensorAdjoint = AdjointSolver.SolveAll(new TensorOnlyStep(chain), input, host.States, cotangents);
-        double scale = Math.Max(1, Recurrences.MaxAbs(tensorAdjoint.StateGradients));
+        double scale = Math.Max(1, Recurrences.MaxAbs(tensorAdjoint.StateGradients!));
         Assert.InRange(Recurrences.MaxAbsDiff(hostAdjoint.InputGradient, tensorAdjoint.InputGradient), 0.0, 1e-11 * scale);
         for (int i = 0; i < 2; i++)
         {

@@ -137,8 +137,8 @@ public static class RunCommand
         var x = TensorFiles.Read(TensorFiles.Open(inputPath, "input"), "input");
         if (x.dim() != 2) throw new InvalidDataException($"{inputPath}: tensor 'input' has shape [{string.Join(", ", x.shape)}]; [B, w] was expected.");
         var (layers, width, _) = MlpModelFile.Check(modelFile);
-        if (x.shape[1] != width) throw new InvalidDataException($"{inputPath}: tensor 'input' has width {x.shape[1]} but the model {modelPath} has width {width}.");
-        MemoryEstimates.Mlp($"run on {modelPath} (L = {layers}, w = {width}, B = {x.shape[0]})", layers, width, x.shape[0], (int)x.element_size(), structure).Check();
+        if (x.size(1) != width) throw new InvalidDataException($"{inputPath}: tensor 'input' has width {x.size(1)} but the model {modelPath} has width {width}.");
+        MemoryEstimates.Mlp($"run on {modelPath} (L = {layers}, w = {width}, B = {x.size(0)})", layers, width, x.size(0), (int)x.element_size(), structure).Check();
         Tensor? g = null;
         if (cotangentPath is not null)
         {
@@ -160,7 +160,7 @@ public static class RunCommand
             NonFinite.Check(gradients[2], "the bias gradients", "layer");
             NonFinite.Check(gradients[0].unsqueeze(0), "the input gradient", "input");
             TensorFiles.Add(writer, "grad.input", gradients[0]);
-            for (int i = 0; i < gradients[1].shape[0]; i++)
+            for (int i = 0; i < gradients[1].size(0); i++)
             {
                 TensorFiles.Add(writer, $"grad.layers.{i}.weight", gradients[1][i]);
                 TensorFiles.Add(writer, $"grad.layers.{i}.bias", gradients[2][i]);

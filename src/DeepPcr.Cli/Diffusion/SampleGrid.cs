@@ -22,7 +22,7 @@ public static class SampleGrid
     /// <param name="path">Output file.</param>
     public static void Write(IReadOnlyList<(string Name, Tensor Samples)> panels, string path)
     {
-        int shown = (int)Math.Min(64, panels.Max(p => p.Samples.shape[0]));
+        int shown = (int)Math.Min(64, panels.Max(p => p.Samples.size(0)));
         int pixel = PixelFor(shown), columns = ColumnsFor(shown);
         int rows = (shown + columns - 1) / columns;
         int cell = 8 * pixel + Gap;
@@ -39,7 +39,7 @@ public static class SampleGrid
             int left = Margin + p * (panelWidth + Margin);
             canvas.DrawText(panels[p].Name, left, Margin + 12, font, text);
             var values = panels[p].Samples.to_type(ScalarType.Float32).data<float>().ToArray();
-            int count = (int)Math.Min(shown, panels[p].Samples.shape[0]);
+            int count = (int)Math.Min(shown, panels[p].Samples.size(0));
             for (int s = 0; s < count; s++)
             {
                 int x0 = left + s % columns * cell, y0 = Title + Margin + s / columns * cell;

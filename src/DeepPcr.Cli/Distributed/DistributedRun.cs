@@ -81,7 +81,7 @@ public static class DistributedRun
         var forward = DistributedSolver.Solve(chain, x, group);
         if (Failed(forward, group) is int code) return code;
         var report = Summary(forward);
-        int width = chain.Width, batch = (int)x.shape[0], length = chain.Length;
+        int width = chain.Width, batch = (int)x.size(0), length = chain.Length;
         var p = forward.Partition;
         var last = RankGather.One(group, p.Count > 0 && p.First + p.Count == length ? forward.States[p.Count - 1] : null, new long[] { batch, width }, x.dtype);
         Tensor[]? gradients = null;

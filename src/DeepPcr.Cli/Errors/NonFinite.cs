@@ -14,7 +14,7 @@ public static class NonFinite
     {
         if (First(values) is long index)
         {
-            throw new NumericalFailureException($"non-finite values (NaN or infinity) in {what}, first at {step} {index + 1} of {values.shape[0]}; nothing was written.");
+            throw new NumericalFailureException($"non-finite values (NaN or infinity) in {what}, first at {step} {index + 1} of {values.size(0)}; nothing was written.");
         }
     }
 
@@ -22,7 +22,7 @@ public static class NonFinite
     public static long? First(Tensor values)
     {
         using var scope = torch.NewDisposeScope();
-        var bad = values.isfinite().logical_not().reshape(values.shape[0], -1).any(1);
+        var bad = values.isfinite().logical_not().reshape(values.size(0), -1).any(1);
         if (!bad.any().item<bool>()) return null;
         return bad.nonzero()[0, 0].item<long>();
     }

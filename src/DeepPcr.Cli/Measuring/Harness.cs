@@ -10,11 +10,21 @@ namespace DeepPcr.Cli.Measuring;
 /// always follows another), medians, and per-case thread settings that bound TorchSharp's intra-op threads and the
 /// host kernels' threads (<see cref="HostThreads"/>) alike. Processes that use it are
 /// compiled without tiered JIT (see <see cref="Provenance.Jit"/>).
+/// A case faster than <see cref="MinSampleMs"/> runs back to back within each sample, as many times as fill it
+/// (sized by one more untimed call after the warm-up), and the sample is the mean call: timed one call at a time, a
+/// pass of tens of microseconds measured mostly the caches and branch predictors the previous case had left cold, and
+/// cases that call into libtorch paid that more than pure managed loops did.
 /// </summary>
 public static class Harness
 {
     /// <summary>The repetitions to use when none are given: 7 (at least 5 for runs under 10 s).</summary>
     public const int DefaultRepeats = 7;
+
+    /// <summary>The shortest sample: cases faster than this repeat back to back within one sample.</summary>
+    public const double MinSampleMs = 1.0;
+
+    /// <summary>The most calls one sample makes.</summary>
+    public const int MaxCallsPerSample = 1000;
 
     /// <summary>Times every case; returns one <see cref="Timing"/> per case in the given order.</summary>
     /// <param name="cases">Cases with distinct labels.</param>
@@ -33,15 +43,16 @@ public static class Harness
 
         for (int w = 0; w < warmup; w++)
         {
-            foreach (var c in cases) RunOnce(c);
+            foreach (var c in cases) RunOnce(c, 1);
         }
+        var calls = cases.Select(c => CallsPerSample(RunOnce(c, 1))).ToArray();
         var samples = cases.Select(_ => new List<double>(repeats)).ToArray();
         for (int r = 0; r < repeats; r++)
         {
             for (int i = 0; i < cases.Count; i++)
             {
                 int index = (i + r) % cases.Count;
-                samples[index].Add(RunOnce(cases[index]));
+                samples[index].Add(RunOnce(cases[index], calls[index]));
             }
             progress?.Invoke(r + 1, repeats);
         }
@@ -53,7 +64,12 @@ public static class Harness
         timings.Where(t => labels.Contains(t.Label)).MinBy(t => t.MedianMs)
         ?? throw new ArgumentException($"No timing labelled {string.Join(" or ", labels)}.", nameof(labels));
 
-    private static double RunOnce(BenchCase benchCase)
+    /// <summary>The calls per sample for a case whose one call took <paramref name="oneCallMs"/>.</summary>
+    public static int CallsPerSample(double oneCallMs) =>
+        oneCallMs >= MinSampleMs ? 1 : (int)Math.Min(MaxCallsPerSample, Math.Ceiling(MinSampleMs / Math.Max(oneCallMs, 1e-6)));
+
+    /// <summary>The mean of <paramref name="calls"/> back-to-back calls, in milliseconds.</summary>
+    private static double RunOnce(BenchCase benchCase, int calls)
     {
         int previous = torch.get_num_threads(), previousHost = HostThreads.Limit;
         if (benchCase.Threads is int threads)
@@ -65,8 +81,8 @@ public static class Harness
         {
             // Raw timestamps: TimeSpan would round to 0.1 microseconds, coarse for the fused loops at small sizes.
             long start = Stopwatch.GetTimestamp();
-            benchCase.Run();
-            return (Stopwatch.GetTimestamp() - start) * 1000.0 / Stopwatch.Frequency;
+            for (int call = 0; call < calls; call++) benchCase.Run();
+            return (Stopwatch.GetTimestamp() - start) * 1000.0 / Stopwatch.Frequency / calls;
         }
         finally
         {

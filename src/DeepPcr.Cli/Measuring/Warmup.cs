@@ -9,7 +9,7 @@ namespace DeepPcr.Cli.Measuring;
 public static class Warmup
 {
     /// <summary>The harness's rule (mlp, demo, bench mlp, bench kernels).</summary>
-    public const string Harness = "every case ran once untimed before the timed, interleaved repetitions";
+    public const string Harness = "every case ran once untimed before the timed, interleaved repetitions, and once more to size them: a case under 1 ms runs back to back within a sample until the sample fills 1 ms, and the sample is the mean call";
 
     /// <summary>`bench solvers`: the outcome solve warms the timed repetitions; a tiny chain warms the slow methods' single solve.</summary>
     public const string Solvers = "every method solved a 4-layer chain of each width once untimed before the grid; its outcome solve then preceded the timed repetitions";

@@ -43,12 +43,12 @@ public static class AutoColumn
         ChainSolution forward;
         using (torch.no_grad()) forward = AutoSolver.Instance.Solve(chain, input);
         // The first call calibrates (and returns the last method it tried); the second runs the choice.
-        AdjointSolver.Solve(chain, input, forward, cotangent, AdjointMethod.Auto).Dispose();
-        var chosen = AdjointSolver.Solve(chain, input, forward, cotangent, AdjointMethod.Auto);
+        AdjointSolver.Solve(chain, input, forward, cotangent, AdjointMethod.Auto, stateGradients: false).Dispose();
+        var chosen = AdjointSolver.Solve(chain, input, forward, cotangent, AdjointMethod.Auto, stateGradients: false);
         return (chosen, forward, ThreadedCases.For(Label, () =>
         {
             using var scope = torch.NewDisposeScope();
-            AdjointSolver.Solve(chain, input, forward, cotangent, AdjointMethod.Auto).Dispose();
+            AdjointSolver.Solve(chain, input, forward, cotangent, AdjointMethod.Auto, stateGradients: false).Dispose();
         }));
     }
 

@@ -74,7 +74,7 @@ public static class RecurrentRun
         using var enable = torch.enable_grad();
         var layout = module.Layout;
         var input = x.requires_grad_(true);
-        var h = (h0 ?? torch.zeros(new[] { layout.Chains, x.shape[0], layout.HiddenSize }, dtype: x.dtype)).requires_grad_(true);
+        var h = (h0 ?? torch.zeros(new[] { layout.Chains, x.size(0), layout.HiddenSize }, dtype: x.dtype)).requires_grad_(true);
         var c = RecurrentCells.HasCellState(layout.Cell) ? (c0 ?? torch.zeros_like(h)).requires_grad_(true) : null;
         var result = module.Run(input, h, c);
         (result.Output * g).sum().backward();

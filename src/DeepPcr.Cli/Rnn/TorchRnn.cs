@@ -105,7 +105,7 @@ internal sealed class TorchCellModuleLoop : TorchRnn
     {
         var steps = input.unbind(0);
         var outputs = new Tensor[steps.Length];
-        var h = torch.zeros(new long[] { input.shape[1], hidden }, dtype: input.dtype);
+        var h = torch.zeros(new long[] { input.size(1), hidden }, dtype: input.dtype);
         var c = h;
         for (int t = 0; t < steps.Length; t++)
         {
@@ -152,8 +152,8 @@ internal sealed class TorchDiagonalLoop : TorchRnn
 
     public override Tensor Forward(Tensor input)
     {
-        long steps = input.shape[0], batch = input.shape[1];
-        var projected = torch.addmm(biasIh, input.reshape(steps * batch, input.shape[2]), weightIh.t(), 1, 1).reshape(steps, batch, 3, hidden).unbind(0);
+        long steps = input.size(0), batch = input.size(1);
+        var projected = torch.addmm(biasIh, input.reshape(steps * batch, input.size(2)), weightIh.t(), 1, 1).reshape(steps, batch, 3, hidden).unbind(0);
         var w = weightHh.reshape(3, hidden);
         var b = biasHh.reshape(3, hidden);
         var h = torch.zeros(new long[] { batch, hidden }, dtype: input.dtype);

@@ -64,7 +64,7 @@ public sealed class CharLmRun : IDisposable
     public void Step(int step, Tensor window, bool log)
     {
         using var scope = torch.NewDisposeScope();
-        long length = window.shape[1] - 1;
+        long length = window.size(1) - 1;
         var watch = Stopwatch.StartNew();
         optimizer.zero_grad();
         var logits = model.call(window.narrow(1, 0, length));
@@ -84,7 +84,7 @@ public sealed class CharLmRun : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        long length = windows.shape[1] - 1;
+        long length = windows.size(1) - 1;
         var logits = model.call(windows.narrow(1, 0, length));
         var nats = nn.functional.cross_entropy(logits.reshape(-1, model.Vocabulary), windows.narrow(1, 1, length).reshape(-1));
         Record();

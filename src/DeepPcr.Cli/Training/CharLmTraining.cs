@@ -80,7 +80,7 @@ public static class CharLmTraining
         report["length"] = options.Length;
         report["lr"] = options.LearningRate;
         report["seed"] = options.Seed;
-        report["held_out_chars"] = heldOut.shape[0] * (heldOut.shape[1] - 1);
+        report["held_out_chars"] = heldOut.size(0) * (heldOut.size(1) - 1);
         report["logged_steps"] = new JsonArray(runs[0].Log.Select(l => (JsonNode)l.Step).ToArray());
         foreach (var run in runs)
         {

@@ -20,7 +20,7 @@ public static class ResNetTraining
     {
         options.Validate();
         torch.set_num_threads(1);
-        var minibatches = Minibatches((int)data.TrainInputs.shape[0], options.Batch, options.Seed);
+        var minibatches = Minibatches((int)data.TrainInputs.size(0), options.Batch, options.Seed);
         var runs = options.Solvers.Select(s => new SolverRun(s, options, data)).ToArray();
         progress.Total = options.Epochs * runs.Length;
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
@@ -54,8 +54,8 @@ public static class ResNetTraining
         report["learning_rate"] = options.LearningRate;
         report["data"] = data.Name;
         report["warmup"] = Warmup.Training;
-        report["train_samples"] = data.TrainInputs.shape[0];
-        report["test_samples"] = data.TestInputs.shape[0];
+        report["train_samples"] = data.TrainInputs.size(0);
+        report["test_samples"] = data.TestInputs.size(0);
         double? sequential = runs.FirstOrDefault(r => r.Name == "sequential") is { } s ? MedianEpochMs(s) : null;
         double? sequentialHost = runs.FirstOrDefault(r => r.Name == "sequential-host") is { } h ? MedianEpochMs(h) : null;
         var fastest = runs.Where(r => ResNetTrainingOptions.SequentialSolvers.Contains(r.Name)).MinBy(MedianEpochMs);

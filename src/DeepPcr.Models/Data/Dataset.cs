@@ -12,5 +12,5 @@ namespace DeepPcr.Models.Data;
 public sealed record Dataset(string Name, Tensor TrainInputs, Tensor TrainLabels, Tensor TestInputs, Tensor TestLabels, int Classes)
 {
     /// <summary>The input dimension d.</summary>
-    public int Features => (int)TrainInputs.shape[1];
+    public int Features => (int)TrainInputs.size(1);
 }

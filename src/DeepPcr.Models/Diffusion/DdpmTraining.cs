@@ -23,14 +23,14 @@ public static class DdpmTraining
         double emaDecay, long seed, Action<int, double>? progress = null)
     {
         if (epochs < 1 || batch < 1) throw new ArgumentException($"Training needs epochs >= 1 and batch >= 1 (got {epochs}, {batch}).");
-        int width = (int)data.shape[1];
+        int width = (int)data.size(1);
         var model = new Denoiser(width, hiddenWidth, seed);
         var ema = new Denoiser(width, hiddenWidth, seed);
         var optimizer = torch.optim.Adam(model.parameters(), learningRate);
         var generator = new Generator((ulong)seed + 17);
         var sqrtAbar = torch.tensor(schedule.AlphaBar.Select(Math.Sqrt).ToArray()).to_type(ScalarType.Float32);
         var sqrtOneMinus = torch.tensor(schedule.AlphaBar.Select(a => Math.Sqrt(1 - a)).ToArray()).to_type(ScalarType.Float32);
-        long count = data.shape[0];
+        long count = data.size(0);
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
             double lossSum = 0;
@@ -40,7 +40,7 @@ public static class DdpmTraining
             {
                 using var scope = torch.NewDisposeScope();
                 var x0 = data.index_select(0, order.narrow(0, from, Math.Min(batch, count - from)));
-                var t = torch.randint(1, schedule.Steps + 1, new long[] { x0.shape[0] }, generator: generator);
+                var t = torch.randint(1, schedule.Steps + 1, new long[] { x0.size(0) }, generator: generator);
                 var eps = torch.randn(x0.shape, generator: generator);
                 var xt = sqrtAbar.index_select(0, t).unsqueeze(1) * x0 + sqrtOneMinus.index_select(0, t).unsqueeze(1) * eps;
                 var loss = (model.call(xt, t.to_type(ScalarType.Float32)) - eps).square().mean();

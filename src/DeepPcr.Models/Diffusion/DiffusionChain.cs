@@ -25,7 +25,7 @@ public sealed class DiffusionChain : IChainStep
     {
         Denoiser = denoiser ?? throw new ArgumentNullException(nameof(denoiser));
         Schedule = schedule ?? throw new ArgumentNullException(nameof(schedule));
-        TensorChecks.Shape(noise, "noise", schedule.Steps, noise.shape.Length == 3 ? noise.shape[1] : -1, denoiser.Width);
+        TensorChecks.Shape(noise, "noise", schedule.Steps, noise.shape.Length == 3 ? noise.size(1) : -1, denoiser.Width);
         Noise = noise;
         int steps = schedule.Steps;
         var ts = Enumerable.Range(0, steps).Select(k => steps - k).ToArray();
@@ -73,7 +73,7 @@ public sealed class DiffusionChain : IChainStep
     public Tensor Evaluate(int first, Tensor inputs)
     {
         using var scope = torch.NewDisposeScope();
-        long n = inputs.shape[0], batch = inputs.shape[1];
+        long n = inputs.size(0), batch = inputs.size(1);
         FunctionEvaluations += n * batch;
         var (flat, t) = Rows(first, inputs);
         var eps = Denoiser.call(flat, t).reshape(n, batch, Width);
@@ -85,7 +85,7 @@ public sealed class DiffusionChain : IChainStep
     public Tensor Jacobian(int first, Tensor inputs)
     {
         using var scope = torch.NewDisposeScope();
-        long n = inputs.shape[0], batch = inputs.shape[1];
+        long n = inputs.size(0), batch = inputs.size(1);
         JacobianEvaluations += n * batch;
         var (flat, t) = Rows(first, inputs);
         var jeps = Denoiser.JacobianX(flat, t).reshape(n, batch, Width, Width);
@@ -98,7 +98,7 @@ public sealed class DiffusionChain : IChainStep
     public Tensor MeanDiagonal(int first, Tensor inputs)
     {
         using var scope = torch.NewDisposeScope();
-        long n = inputs.shape[0], batch = inputs.shape[1];
+        long n = inputs.size(0), batch = inputs.size(1);
         var (flat, t) = Rows(first, inputs);
         var trace = Denoiser.TraceJacobianX(flat, t).reshape(n, batch);
         var mean = Scale(meanScale, first, n).reshape(n, 1) - trace / Width * Scale(noiseScale, first, n).reshape(n, 1);
@@ -114,7 +114,7 @@ public sealed class DiffusionChain : IChainStep
 
     private (Tensor Flat, Tensor Times) Rows(int first, Tensor inputs)
     {
-        long n = inputs.shape[0], batch = inputs.shape[1];
+        long n = inputs.size(0), batch = inputs.size(1);
         var t = times.narrow(0, first, n).unsqueeze(1).expand(n, batch).reshape(-1);
         return (inputs.reshape(n * batch, Width), t);
     }

@@ -26,7 +26,7 @@ public static class DiffusionLinearizations
         public override JacobianChoice Choice => JacobianChoice.Scalar;
         public override BlockStructure StructureFor(IChainStep step) => BlockStructure.Scalar;
         public override Tensor Blocks(IChainStep step, int first, Tensor inputs) =>
-            chain.SqrtAlphaBlocks(first, inputs.shape[0], inputs.shape[1], inputs.dtype);
+            chain.SqrtAlphaBlocks(first, inputs.size(0), inputs.size(1), inputs.dtype);
     }
 
     private sealed class TraceLinearization(DiffusionChain chain, int probes) : Linearization
@@ -38,7 +38,7 @@ public static class DiffusionLinearizations
         public override Tensor Blocks(IChainStep step, int first, Tensor inputs)
         {
             using var scope = torch.NewDisposeScope();
-            long n = inputs.shape[0], batch = inputs.shape[1];
+            long n = inputs.size(0), batch = inputs.size(1);
             var few = inputs.narrow(1, 0, Math.Min(probes, batch));
             var trace = chain.MeanDiagonal(first, few).mean(new long[] { 1 });             // (n): tr / w, averaged over probes
             return trace.reshape(n, 1, 1).expand(n, batch, 1).contiguous().MoveToOuterDisposeScope();

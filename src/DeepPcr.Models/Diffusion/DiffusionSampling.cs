@@ -34,7 +34,7 @@ public static class DiffusionSampling
     {
         if (chunk < 1) throw new ArgumentOutOfRangeException(nameof(chunk), "The sample chunk must hold at least one sample.");
         using var noGrad = torch.no_grad();
-        long count = start.shape[0];
+        long count = start.size(0);
         var pieces = new List<Tensor>();
         int iterations = 0, rounds = 0, fallbacks = 0;
         double estimate = 0, evaluations = 0, jacobians = 0;

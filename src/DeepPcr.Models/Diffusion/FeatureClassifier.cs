@@ -43,7 +43,7 @@ public sealed class FeatureClassifier : nn.Module<Tensor, Tensor>
     {
         var optimizer = torch.optim.Adam(parameters(), 1e-3);
         var generator = new Generator((ulong)seed);
-        long count = trainX.shape[0];
+        long count = trainX.size(0);
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             using var order = torch.randperm(count, generator: generator);

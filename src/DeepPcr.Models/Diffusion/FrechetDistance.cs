@@ -15,8 +15,8 @@ public static class FrechetDistance
     /// <param name="b">(N_b, d).</param>
     public static double? Compute(Tensor a, Tensor b)
     {
-        long d = a.shape[1];
-        if (a.shape[0] <= d || b.shape[0] <= d) return null;
+        long d = a.size(1);
+        if (a.size(0) <= d || b.size(0) <= d) return null;
         using var scope = torch.NewDisposeScope();
         var (mu1, s1) = Moments(a.to_type(ScalarType.Float64));
         var (mu2, s2) = Moments(b.to_type(ScalarType.Float64));
@@ -30,7 +30,7 @@ public static class FrechetDistance
     {
         var mean = x.mean(new long[] { 0 });
         var centred = x - mean;
-        return (mean, torch.matmul(centred.t(), centred) / (x.shape[0] - 1));
+        return (mean, torch.matmul(centred.t(), centred) / (x.size(0) - 1));
     }
 
     private static Tensor SymmetricSqrt(Tensor s)

@@ -44,8 +44,8 @@ public sealed unsafe partial class FusedMlpLoop<T> where T : unmanaged, IFloatin
         {
             throw new ArgumentException($"The residual fused loop needs an activation whose slope follows from its value, not {activation.Name()}.");
         }
-        Layers = (int)weights.shape[0];
-        Width = (int)weights.shape[1];
+        Layers = (int)weights.size(0);
+        Width = (int)weights.size(1);
         Activation = activation;
         StepScale = stepScale;
         step = T.CreateTruncating(stepScale ?? 1.0);

@@ -17,7 +17,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
     /// <summary>Wraps the given weights (L, w, w) and biases (L, w); the tensors stay the caller's.</summary>
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, L = 0, or non-finite values.</exception>
     public MlpChain(Tensor weights, Tensor biases, Activation activation)
-        : this(weights, biases, Enumerable.Repeat(activation, weights is null || weights.dim() < 1 ? 0 : (int)weights.shape[0]).ToArray())
+        : this(weights, biases, Enumerable.Repeat(activation, weights is null || weights.dim() < 1 ? 0 : (int)weights.size(0)).ToArray())
     {
     }
 
@@ -29,27 +29,55 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(biases);
         TensorChecks.FloatingPoint(weights, "weights");
-        if (weights.dim() != 3 || weights.shape[1] != weights.shape[2])
+        if (weights.dim() != 3 || weights.size(1) != weights.size(2))
         {
             throw new ArgumentException($"weights must have shape (L, w, w) but have {TensorChecks.Format(weights.shape)}.", nameof(weights));
         }
-        if (weights.shape[0] == 0) throw new ArgumentException("The MLP has L = 0 layers; at least one is needed.", nameof(weights));
-        TensorChecks.Shape(biases, "biases", weights.shape[0], weights.shape[1]);
+        if (weights.size(0) == 0) throw new ArgumentException("The MLP has L = 0 layers; at least one is needed.", nameof(weights));
+        TensorChecks.Shape(biases, "biases", weights.size(0), weights.size(1));
         TensorChecks.SameKind(biases, "biases", weights, "weights");
         TensorChecks.Finite(weights, "weights");
         TensorChecks.Finite(biases, "biases");
-        if (activations.Count != weights.shape[0])
+        if (activations.Count != weights.size(0))
         {
-            throw new ArgumentException($"{activations.Count} activations were given for L = {weights.shape[0]} layers; give one per layer.", nameof(activations));
+            throw new ArgumentException($"{activations.Count} activations were given for L = {weights.size(0)} layers; give one per layer.", nameof(activations));
         }
         Weights = weights;
         Biases = biases;
         this.activations = activations.ToArray();
         uniform = this.activations.All(a => a == this.activations[0]);
+        // Asked on every solve: answered once here rather than by a scan of L activations per call.
+        exactInFloat64 = this.activations.All(a => HostActivation.ExactFor(a, float64: true));
+        slopesFromValues = this.activations.All(a => HostActivation.TrySlopeFromValue(a, 0.0, out _));
     }
 
     private readonly Activation[] activations;
-    private readonly bool uniform;
+    private readonly bool uniform, exactInFloat64, slopesFromValues;
+
+    /// <summary>W_k^T of every layer (L, w, w) as float[] or double[] (the weights' dtype), copied by <see cref="Freeze"/>; null when not frozen.</summary>
+    private Array? frozenColumns;
+
+    /// <summary>
+    /// The same network over the same tensors, frozen: its parameters are read once, now, into a transposed host copy
+    /// that the fused sequential pass combines (as <see cref="FusedMlpLoop{T}"/> does), instead of transposing each
+    /// layer's W on every call (about a quarter of the pass at w = 16). For inference and benchmarks: a frozen chain
+    /// does not see later in-place changes of the weights (an optimizer step), so training keeps the unfrozen chain.
+    /// Everything else (Newton, Jacobians, the backward passes) still reads the tensors.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The parameters are not on the CPU in float32 or float64.</exception>
+    public MlpChain Freeze()
+    {
+        if (!SupportsHost(Weights.dtype)) throw new InvalidOperationException($"Only CPU float32/float64 parameters can be frozen into host memory; these are {Weights.dtype} on {Weights.device}.");
+        using var scope = torch.NewDisposeScope();
+        using var columns = Weights.detach().transpose(1, 2).contiguous();
+        return new MlpChain(Weights, Biases, activations)
+        {
+            frozenColumns = Weights.dtype == ScalarType.Float32 ? columns.data<float>().ToArray() : columns.data<double>().ToArray(),
+        };
+    }
+
+    /// <summary>True when <see cref="Freeze"/> made this chain (its sequential pass reads the parameters' copy of that moment).</summary>
+    public bool IsFrozen => frozenColumns is not null;
 
     /// <summary>(L, w, w): W_k maps z_k to the pre-activation of layer k.</summary>
     public Tensor Weights { get; }
@@ -70,10 +98,10 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
     public bool HasOneActivation => uniform;
 
     /// <inheritdoc />
-    public int Length => (int)Weights.shape[0];
+    public int Length => (int)Weights.size(0);
 
     /// <inheritdoc />
-    public int Width => (int)Weights.shape[1];
+    public int Width => (int)Weights.size(1);
 
     /// <inheritdoc />
     public JacobianStructure JacobianStructure => JacobianStructure.Dense;
@@ -113,7 +141,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
     {
         using var scope = torch.NewDisposeScope();
         var slope = PerLayer(first, PreActivation(first, inputs), (activation, pre) => activation.Derivative(pre)); // (n, B, w)
-        var weights = Weights.narrow(0, first, inputs.shape[0]).unsqueeze(1); // (n, 1, w, w)
+        var weights = Weights.narrow(0, first, inputs.size(0)).unsqueeze(1); // (n, 1, w, w)
         return (slope.unsqueeze(-1) * weights).MoveToOuterDisposeScope();     // (n, B, w, w)
     }
 
@@ -128,7 +156,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
     public IReadOnlyList<Tensor> ParameterGradients(Tensor inputs, Tensor cotangents)
     {
         if (inputs.dtype == Weights.dtype && cotangents.dtype == Weights.dtype && inputs.device_type == DeviceType.CPU
-            && cotangents.device_type == DeviceType.CPU && SupportsHost(inputs.dtype) && inputs.shape[0] == Length)
+            && cotangents.device_type == DeviceType.CPU && SupportsHost(inputs.dtype) && inputs.size(0) == Length)
         {
             return inputs.dtype == ScalarType.Float32 ? HostParameterGradients<float>(inputs, cotangents) : HostParameterGradients<double>(inputs, cotangents);
         }
@@ -152,7 +180,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
         // Parameters that require grad are read in place only where no autograd graph is being recorded
         // (solver forwards inside the autograd bridge, backward passes); otherwise the tensor path keeps the graph.
         && (!torch.is_grad_enabled() || (!Weights.requires_grad && !Biases.requires_grad))
-        && activations.All(a => HostActivation.ExactFor(a, dtype == ScalarType.Float64));
+        && (dtype != ScalarType.Float64 || exactInFloat64);
 
     /// <summary>
     /// act(W_k z + b_k) per row, reading the weights in place, and the Jacobian diag(act') W_k in the planar layout.
@@ -234,12 +262,12 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
     private Tensor PerLayer(int first, Tensor values, Func<Activation, Tensor, Tensor> f)
     {
         if (uniform) return f(activations[0], values);
-        var pieces = Runs(first, (int)values.shape[0]).Select(run => f(run.Activation, values.narrow(0, run.From - first, run.Count))).ToArray();
+        var pieces = Runs(first, (int)values.size(0)).Select(run => f(run.Activation, values.narrow(0, run.From - first, run.Count))).ToArray();
         return pieces.Length == 1 ? pieces[0] : torch.cat(pieces, 0);
     }
 
-    /// <summary>The fused sequential loop: parameters read in place once, one dot product per output and one vectorised
-    /// activation per layer (see <see cref="FusedMlpLoop{T}"/> for the benchmark's loop with its own weight layout).</summary>
+    /// <summary>The fused sequential loop: the parameters read in place (or from the frozen copy), one linear combination
+    /// of W's columns per sample and one vectorised activation per layer (<see cref="RunByColumns{T}"/>).</summary>
     public void RunSequentialOnHost<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         RunSequentialCore(first, batch, start, states, residualScale: null);
@@ -258,31 +286,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
             throw new ArgumentException($"start must hold (B, w) = ({batch}, {width}) values and states (n, B, w) values for n <= {Length - first}.");
         }
         CheckHost<T>();
-        if (batch >= BatchMajorFrom)
-        {
-            RunBatchMajor(first, batch, start, states, residualScale);
-            return;
-        }
-        fixed (byte* pw = Weights.bytes, pb = Biases.bytes)
-        fixed (T* z0 = start, zs = states)
-        {
-            T* weights = (T*)pw, biases = (T*)pb;
-            for (int k = 0; k < count; k++)
-            {
-                int layer = first + k;
-                T* input = k == 0 ? z0 : zs + (long)(k - 1) * rowSize;
-                T* output = zs + (long)k * rowSize;
-                T* w = weights + (long)layer * width * width;
-                for (int b = 0; b < batch; b++)
-                {
-                    for (int i = 0; i < width; i++) output[b * width + i] = Dot(w + i * width, input + b * width, width, biases[layer * width + i]);
-                }
-                // The activation over the whole layer at once: the vectorised call the host kernels make.
-                var values = new Span<T>(output, rowSize);
-                ApplyActivation(activations[layer], values);
-                if (residualScale is T h) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values, h, new ReadOnlySpan<T>(input, rowSize), values);
-            }
-        }
+        RunByColumns(first, batch, start, states, residualScale);
     }
 
     /// <summary>act over a layer's values in place: vectorised, GELU element by element.</summary>
@@ -296,43 +300,40 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
         for (int e = 0; e < values.Length; e++) values[e] = HostActivation.Value(activation, values[e]);
     }
 
-    /// <summary>The batch size from which the sequential pass runs batch-major (<see cref="RunBatchMajor{T}"/>).</summary>
-    private const int BatchMajorFrom = 8;
-
     /// <summary>
-    /// The sequential pass with the batch in the vector lanes: the state is kept transposed, (w, B), so that with W
-    /// read row-major in place every pre-activation row is one linear combination of state rows,
-    /// pre[i, :] = b_i + sum_j W[i, j] z[j, :] (<see cref="FusedMlpKernels.Combine{T}"/> over B lanes), the activation
-    /// runs over the whole layer, and each new state is transposed once into the output.
+    /// The sequential pass as the fused loop runs it (<see cref="FusedMlpLoop{T}"/>): each layer's W is transposed into
+    /// a w x w scratch (w^2 moves against the layer's B w^2 multiply-adds, so the parameters are still read in place),
+    /// or read from the frozen copy (<see cref="Freeze"/>), and every sample's pre-activation row is one linear combination of W's columns,
+    /// pre[b, :] = b + sum_j z[b, j] W[:, j] (<see cref="FusedMlpKernels.Combine{T}"/> over w lanes), written straight
+    /// into the states; the activation runs over the whole layer.
     /// </summary>
-    private unsafe void RunBatchMajor<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states, T? residualScale)
+    private unsafe void RunByColumns<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states, T? residualScale)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = Width, rowSize = batch * width, count = states.Length / rowSize;
-        var scratch = new T[2 * rowSize];
+        var frozen = frozenColumns as T[];
+        var scratch = frozen ?? new T[width * width];
         fixed (byte* pw = Weights.bytes, pb = Biases.bytes)
-        fixed (T* z0 = start, zs = states, pair = scratch)
+        fixed (T* z0 = start, zs = states, copy = scratch)
         {
             T* weights = (T*)pw, biases = (T*)pb;
-            T* current = pair, next = pair + rowSize;
-            Transpose(z0, current, batch, width);
             for (int k = 0; k < count; k++)
             {
                 int layer = first + k;
-                for (int i = 0; i < width; i++) new Span<T>(next + (long)i * batch, batch).Fill(biases[layer * width + i]);
+                T* input = k == 0 ? z0 : zs + (long)(k - 1) * rowSize;
+                T* output = zs + (long)k * rowSize;
+                T* columns = copy;
+                if (frozen is null) Transpose(weights + (long)layer * width * width, columns, width, width);
+                else columns += (long)layer * width * width;
                 FusedMlpKernels.Combine(new Combination<T>
                 {
-                    Target = next, TargetStride = batch, Start = next, StartStride = batch, Rows = current, RowStride = batch,
-                    Coefficients = weights + (long)layer * width * width, CoefficientStride = 1, CoefficientRepeatStride = width,
-                    Count = width, Repeats = width,
-                }, batch);
-                var values = new Span<T>(next, rowSize);
+                    Target = output, TargetStride = width, Start = biases + (long)layer * width, StartStride = 0,
+                    Rows = columns, RowStride = width, Coefficients = input, CoefficientStride = 1, CoefficientRepeatStride = width,
+                    Count = width, Repeats = batch,
+                }, width);
+                var values = new Span<T>(output, rowSize);
                 ApplyActivation(activations[layer], values);
-                if (residualScale is T h) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values, h, new ReadOnlySpan<T>(current, rowSize), values);
-                Transpose(next, zs + (long)k * rowSize, width, batch);
-                T* swap = current;
-                current = next;
-                next = swap;
+                if (residualScale is T h) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values, h, new ReadOnlySpan<T>(input, rowSize), values);
             }
         }
     }
@@ -368,7 +369,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
     /// <summary>The same gradients as the tensor expression, in one host pass over layers and samples.</summary>
     private IReadOnlyList<Tensor> HostParameterGradients<T>(Tensor inputs, Tensor cotangents) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int batch = (int)inputs.shape[1];
+        int batch = (int)inputs.size(1);
         using var z = inputs.detach().contiguous();
         using var g = cotangents.detach().contiguous();
         var outputs = new T[Length * batch * Width];
@@ -423,7 +424,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
     }
 
     /// <summary>True where the host kernels apply and the slope follows from the state (every activation but GELU).</summary>
-    public bool SupportsBackwardFromStates(ScalarType dtype) => SupportsHost(dtype) && activations.All(a => HostActivation.TrySlopeFromValue(a, 0.0, out _));
+    public bool SupportsBackwardFromStates(ScalarType dtype) => slopesFromValues && SupportsHost(dtype);
 
     /// <summary>
     /// The fused loop's backward pass (<see cref="FusedMlpBackward{T}"/>) over the sequential pass's states and the
@@ -444,9 +445,9 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
         long rowSize = (long)batch * width;
         if (!SupportsBackwardFromStates(Weights.dtype)) throw new NotSupportedException("The slope of GELU does not follow from its value; use the Jacobian pass.");
         if (start.Length != rowSize || states.Length != length * rowSize || (cotangents.Length != rowSize && cotangents.Length != length * rowSize)
-            || lambdas.Length != length * rowSize || inputGradient.Length != rowSize)
+            || (lambdas.Length != length * rowSize && !lambdas.IsEmpty) || inputGradient.Length != rowSize)
         {
-            throw new ArgumentException($"start must hold (B, w), states (L, B, w), cotangents (B, w) or (L, B, w), lambdas (L, B, w) and inputGradient (B, w) values for (L, B, w) = ({length}, {batch}, {width}).");
+            throw new ArgumentException($"start must hold (B, w), states (L, B, w), cotangents (B, w) or (L, B, w), lambdas (L, B, w) or nothing, and inputGradient (B, w) values for (L, B, w) = ({length}, {batch}, {width}).");
         }
         CheckHost<T>();
         var gradW = torch.empty(new long[] { length, width, width }, dtype: Weights.dtype);
@@ -499,7 +500,7 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
     /// <summary>(n, B, w): W_k z_k + b_k for steps first..first+n-1.</summary>
     public Tensor PreActivation(int first, Tensor inputs)
     {
-        long n = inputs.shape[0];
+        long n = inputs.size(0);
         var weights = Weights.narrow(0, first, n);               // (n, w, w)
         var biases = Biases.narrow(0, first, n).unsqueeze(1);    // (n, 1, w)
         return torch.matmul(inputs, weights.transpose(1, 2)).add_(biases);

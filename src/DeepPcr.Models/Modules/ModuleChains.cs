@@ -48,7 +48,7 @@ public static class ModuleChains
         var activations = new List<Activation>();
         for (int i = 0; i < flat.Count;)
         {
-            if (flat[i] is not TorchSharp.Modules.Linear linear || linear.weight is not { } w || w.dim() != 2 || w.shape[0] != w.shape[1]) return null;
+            if (flat[i] is not TorchSharp.Modules.Linear linear || linear.weight is not { } w || w.dim() != 2 || w.size(0) != w.size(1)) return null;
             layers.Add(linear);
             i++;
             var activation = Activation.Identity;
@@ -116,7 +116,7 @@ public static class ModuleChains
         int w = width ?? Flatten(modules).Select(m => m switch
             {
                 TorchSharp.Modules.Linear linear => (int?)linear.in_features,
-                ResNet.ResidualBlock block => (int)block.Weight.shape[1],
+                ResNet.ResidualBlock block => (int)block.Weight.size(1),
                 _ => null,
             }).FirstOrDefault(v => v is not null)
             ?? throw new ArgumentException("No Linear layer or residual block to read the width from: pass width.", nameof(width));

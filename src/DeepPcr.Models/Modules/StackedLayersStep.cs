@@ -32,7 +32,7 @@ public abstract class StackedLayersStep : IChainStepView, IParameterCopies
         long width = first.shape[^1];
         foreach (var w in weights)
         {
-            if (w.dim() != 2 || w.shape[0] != width || w.shape[1] != width || w.dtype != first.dtype || w.device_type != first.device_type)
+            if (w.dim() != 2 || w.size(0) != width || w.size(1) != width || w.dtype != first.dtype || w.device_type != first.device_type)
             {
                 throw new ArgumentException($"Every layer must have a {width} x {width} weight of {first.dtype} on {first.device}; one has {string.Join(" x ", w.shape)} of {w.dtype}.", nameof(weights));
             }

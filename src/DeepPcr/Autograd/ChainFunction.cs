@@ -68,7 +68,8 @@ public sealed class ChainFunction : torch.autograd.MultiTensorFunction<ChainFunc
         var saved = ctx.get_saved_variables();
         var settings = (Settings)ctx.get_data("settings");
         var method = (ChainMethod)ctx.get_data("method");
-        var adjoint = AdjointSolver.SolveAll(step, saved[0].detach(), saved[1].detach(), method, grad_outputs[0], settings.Adjoint);
+        // Autograd needs dLoss/dz_0 and the parameter gradients only: the pass from the states then writes no lambda.
+        var adjoint = AdjointSolver.SolveAll(step, saved[0].detach(), saved[1].detach(), method, grad_outputs[0], settings.Adjoint, stateGradients: false);
         settings.BackwardReport?.Invoke(adjoint);
         var grads = new List<Tensor> { null!, null!, null!, adjoint.InputGradient };
         if (step is IDrivenChainStep) grads.Add(adjoint.StepInputGradients!);

@@ -40,11 +40,11 @@ public sealed class ModuleListStep : nn.Module, IDifferentiableChainStep
     public Tensor Evaluate(int first, Tensor inputs)
     {
         using var scope = torch.NewDisposeScope();
-        var outputs = new Tensor[inputs.shape[0]];
+        var outputs = new Tensor[inputs.size(0)];
         for (int j = 0; j < outputs.Length; j++)
         {
             var output = steps[first + j].call(inputs[j]);
-            if (output.dim() != 2 || output.shape[1] != Width)
+            if (output.dim() != 2 || output.size(1) != Width)
             {
                 throw new InvalidOperationException($"Module {first + j} returned shape ({string.Join(", ", output.shape)}); (B, {Width}) was expected.");
             }

@@ -53,5 +53,5 @@ public static class AdjointChoice
         return last!;
     }
 
-    private static (long, ScalarType, string, bool) Key(Tensor input, bool fromStates) => (input.shape[0], input.dtype, input.device.ToString(), fromStates);
+    private static (long, ScalarType, string, bool) Key(Tensor input, bool fromStates) => (input.size(0), input.dtype, input.device.ToString(), fromStates);
 }

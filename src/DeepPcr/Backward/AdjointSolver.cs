@@ -26,7 +26,7 @@ public static class AdjointSolver
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
     public static AdjointSolution Solve(IChainStep step, Tensor input, Tensor states, Tensor finalCotangent, AdjointMethod method = AdjointMethod.Parallel)
     {
-        Check(step, input, states, finalCotangent, "finalCotangent", input.shape[0], step.Width);
+        Check(step, input, states, finalCotangent, "finalCotangent", input.size(0), step.Width);
         if (EngineSelection.ForAdjoint(step, input) == ChainEngine.Host) return Choose(step, input, states, finalCotangent, method);
         using var scope = torch.NewDisposeScope();
         var cotangents = torch.zeros_like(states);
@@ -46,18 +46,20 @@ public static class AdjointSolver
     /// <param name="forward">The forward pass's solution on this step and input; its states (L, B, w) are used.</param>
     /// <param name="finalCotangent">(B, w): dLoss/dz_L.</param>
     /// <param name="method">How to solve the reversed chain: PCR (the default), row by row, or the faster of the two.</param>
+    /// <param name="stateGradients">False when the caller needs no lambda: the pass from the states then writes none
+    /// (<see cref="AdjointSolution.StateGradients"/> null); the passes over Jacobians return theirs anyway.</param>
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
-    public static AdjointSolution Solve(IChainStep step, Tensor input, ChainSolution forward, Tensor finalCotangent, AdjointMethod method = AdjointMethod.Parallel)
+    public static AdjointSolution Solve(IChainStep step, Tensor input, ChainSolution forward, Tensor finalCotangent, AdjointMethod method = AdjointMethod.Parallel, bool stateGradients = true)
     {
         ArgumentNullException.ThrowIfNull(forward);
         if (!EngineSelection.BackwardFromStates(step, input, forward.Method)) return Solve(step, input, forward.States, finalCotangent, method);
-        Check(step, input, forward.States, finalCotangent, "finalCotangent", input.shape[0], step.Width);
-        return ChooseFromStates(step, input, forward.States, finalCotangent, method);
+        Check(step, input, forward.States, finalCotangent, "finalCotangent", input.size(0), step.Width);
+        return ChooseFromStates(step, input, forward.States, finalCotangent, method, stateGradients);
     }
 
     /// <summary>
     /// Gradients of a loss with cotangents on every state, at the states of a forward pass run by
-    /// <paramref name="forwardMethod"/>: as <see cref="Solve(IChainStep, Tensor, ChainSolution, Tensor, AdjointMethod)"/>,
+    /// <paramref name="forwardMethod"/>: as <see cref="Solve(IChainStep, Tensor, ChainSolution, Tensor, AdjointMethod, bool)"/>,
     /// the sequential pass's states let a step with a backward pass from its states skip the Jacobians.
     /// </summary>
     /// <param name="step">The chain step the forward pass solved.</param>
@@ -66,18 +68,19 @@ public static class AdjointSolver
     /// <param name="forwardMethod">The method that produced <paramref name="states"/> (its solution's <c>Method</c>).</param>
     /// <param name="cotangents">(L, B, w): g_1..g_L.</param>
     /// <param name="method">How to solve the reversed chain: PCR (the default), row by row, or the faster of the two.</param>
+    /// <param name="stateGradients">False when the caller needs no lambda (see the overload above).</param>
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
-    public static AdjointSolution SolveAll(IChainStep step, Tensor input, Tensor states, ChainMethod forwardMethod, Tensor cotangents, AdjointMethod method = AdjointMethod.Parallel)
+    public static AdjointSolution SolveAll(IChainStep step, Tensor input, Tensor states, ChainMethod forwardMethod, Tensor cotangents, AdjointMethod method = AdjointMethod.Parallel, bool stateGradients = true)
     {
         if (!EngineSelection.BackwardFromStates(step, input, forwardMethod)) return SolveAll(step, input, states, cotangents, method);
-        Check(step, input, states, cotangents, "cotangents", step.Length, input.shape[0], step.Width);
-        return ChooseFromStates(step, input, states, cotangents, method);
+        Check(step, input, states, cotangents, "cotangents", step.Length, input.size(0), step.Width);
+        return ChooseFromStates(step, input, states, cotangents, method, stateGradients);
     }
 
     /// <summary>The pass at the sequential pass's states: row by row from the states, or PCR over the Jacobians.</summary>
-    private static AdjointSolution ChooseFromStates(IChainStep step, Tensor input, Tensor states, Tensor cotangents, AdjointMethod method) =>
+    private static AdjointSolution ChooseFromStates(IChainStep step, Tensor input, Tensor states, Tensor cotangents, AdjointMethod method, bool stateGradients) =>
         Choose(step, input, method, fromStates: true, sequential => sequential
-            ? FromStates((IHostDifferentiableChainStep)step, input, states, cotangents)
+            ? FromStates((IHostDifferentiableChainStep)step, input, states, cotangents, stateGradients)
             : Run(step, input, states, cotangents, sequential: false));
 
     /// <summary>Gradients of a loss with cotangents g_l = dLoss/dz_l (direct dependence) on every state.</summary>
@@ -89,7 +92,7 @@ public static class AdjointSolver
     /// <exception cref="ArgumentException">Shapes or dtypes that do not fit, or non-finite values.</exception>
     public static AdjointSolution SolveAll(IChainStep step, Tensor input, Tensor states, Tensor cotangents, AdjointMethod method = AdjointMethod.Parallel)
     {
-        Check(step, input, states, cotangents, "cotangents", step.Length, input.shape[0], step.Width);
+        Check(step, input, states, cotangents, "cotangents", step.Length, input.size(0), step.Width);
         return Choose(step, input, states, cotangents, method);
     }
 
@@ -109,12 +112,12 @@ public static class AdjointSolver
     }
 
     /// <summary>The row-by-row pass from the sequential pass's states, without a Jacobian (the fused backward pass).</summary>
-    private static AdjointSolution FromStates(IHostDifferentiableChainStep step, Tensor input, Tensor states, Tensor cotangents)
+    private static AdjointSolution FromStates(IHostDifferentiableChainStep step, Tensor input, Tensor states, Tensor cotangents, bool stateGradients)
     {
         using var scope = torch.NewDisposeScope();
         return Adopt(input.dtype == ScalarType.Float32
-            ? FromStates(new HostStatesAdjoint<float>(step, input.detach(), states.detach(), cotangents.detach()))
-            : FromStates(new HostStatesAdjoint<double>(step, input.detach(), states.detach(), cotangents.detach())));
+            ? FromStates(new HostStatesAdjoint<float>(step, input.detach(), states.detach(), cotangents.detach(), stateGradients))
+            : FromStates(new HostStatesAdjoint<double>(step, input.detach(), states.detach(), cotangents.detach(), stateGradients)));
     }
 
     private static AdjointSolution FromStates<T>(HostStatesAdjoint<T> backend) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
@@ -174,14 +177,14 @@ public static class AdjointSolver
     private static void CheckStates(IChainStep step, Tensor input, Tensor states)
     {
         ChainInput.Validate(step, input);
-        TensorChecks.Shape(states, "states", step.Length, input.shape[0], step.Width);
+        TensorChecks.Shape(states, "states", step.Length, input.size(0), step.Width);
         TensorChecks.SameKind(states, "states", input, "input");
         TensorChecks.Finite(states, "states");
     }
 
     private static AdjointSolution Adopt(AdjointSolution solution)
     {
-        solution.StateGradients.MoveToOuterDisposeScope();
+        solution.StateGradients?.MoveToOuterDisposeScope();
         solution.InputGradient.MoveToOuterDisposeScope();
         foreach (var g in solution.ParameterGradients) g.MoveToOuterDisposeScope();
         solution.StepInputGradients?.MoveToOuterDisposeScope();

@@ -25,13 +25,13 @@ public static class ChainInput
             throw new ArgumentException($"The chain has width {step.Width}; at least 1 is needed.", nameof(step));
         }
         TensorChecks.FloatingPoint(input, "input");
-        if (input.dim() != 2 || input.shape[1] != step.Width)
+        if (input.dim() != 2 || input.size(1) != step.Width)
         {
             throw new ArgumentException(
                 $"input has shape {TensorChecks.Format(input.shape)} but (B, {step.Width}) was expected for a chain of width {step.Width}.",
                 nameof(input));
         }
-        if (input.shape[0] == 0)
+        if (input.size(0) == 0)
         {
             throw new ArgumentException("input has batch size 0; at least one sample is needed.", nameof(input));
         }
@@ -39,10 +39,10 @@ public static class ChainInput
         if (step is IDrivenChainStep driven)
         {
             var x = driven.StepInputs;
-            if (x is null || x.dim() != 3 || x.shape[0] != step.Length || x.shape[1] != input.shape[0])
+            if (x is null || x.dim() != 3 || x.size(0) != step.Length || x.size(1) != input.size(0))
             {
                 throw new ArgumentException(
-                    $"The step inputs have shape {(x is null ? "null" : TensorChecks.Format(x.shape))} but (L, B, I) = ({step.Length}, {input.shape[0]}, I) was expected.", nameof(step));
+                    $"The step inputs have shape {(x is null ? "null" : TensorChecks.Format(x.shape))} but (L, B, I) = ({step.Length}, {input.size(0)}, I) was expected.", nameof(step));
             }
             TensorChecks.SameKind(x, "step inputs", input, "input");
             TensorChecks.Finite(x, "step inputs");

@@ -28,14 +28,14 @@ public interface IHostDifferentiableChainStep : IHostChainStep, IDifferentiableC
     /// vector-Jacobian product reads its slope from the state it produced (as a fused loop's backward pass reads its
     /// tape), accumulating the parameter gradients in the same sweep. Exact when z_{l+1} = f_l(z_l), which the
     /// sequential pass guarantees; callers use it only for such states (see
-    /// <see cref="Backward.AdjointSolver.Solve(IChainStep, Tensor, Solvers.ChainSolution, Tensor, Backward.AdjointMethod)"/>).
+    /// <see cref="Backward.AdjointSolver.Solve(IChainStep, Tensor, Solvers.ChainSolution, Tensor, Backward.AdjointMethod, bool)"/>).
     /// The default throws: call it only where <see cref="SupportsBackwardFromStates"/> holds.
     /// </summary>
     /// <param name="batch">B.</param>
     /// <param name="start">(B, w) row-major: z_0.</param>
     /// <param name="states">(L, B, w) row-major: z_1..z_L of the sequential pass from it.</param>
     /// <param name="cotangents">(B, w): dLoss/dz_L; or (L, B, w): g_1..g_L, the direct cotangent of every state.</param>
-    /// <param name="lambdas">(L, B, w), written: lambda_1..lambda_L = dLoss/dz_l.</param>
+    /// <param name="lambdas">(L, B, w), written: lambda_1..lambda_L = dLoss/dz_l; or empty when the caller wants none.</param>
     /// <param name="inputGradient">(B, w), written: dLoss/dz_0.</param>
     /// <returns>One gradient per parameter, in its shape and dtype.</returns>
     IReadOnlyList<Tensor> BackwardFromStatesOnHost<T>(int batch, ReadOnlySpan<T> start, ReadOnlySpan<T> states, ReadOnlySpan<T> cotangents, Span<T> lambdas, Span<T> inputGradient)

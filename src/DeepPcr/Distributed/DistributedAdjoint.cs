@@ -40,8 +40,8 @@ internal sealed unsafe class DistributedAdjoint<T> : IAdjointBackend, IDisposabl
         this.segment = segment;
         this.first = first;
         this.link = link;
-        rows = (int)states.shape[0];
-        batch = (int)start.shape[0];
+        rows = (int)states.size(0);
+        batch = (int)start.size(0);
         this.width = width;
         rowSize = batch * width;
         block = BlockStructure.Of(segment).HostBlock(width);

@@ -34,10 +34,10 @@ public static class DistributedScan
         ArgumentNullException.ThrowIfNull(group);
         weights.Validate(cell);
         TensorChecks.FloatingPoint(x, "x");
-        if (x.dim() != 3 || x.shape[2] != weights.InputWidth) throw new ArgumentException($"x has shape {TensorChecks.Format(x.shape)} but [T, B, {weights.InputWidth}] was expected.", nameof(x));
+        if (x.dim() != 3 || x.size(2) != weights.InputWidth) throw new ArgumentException($"x has shape {TensorChecks.Format(x.shape)} but [T, B, {weights.InputWidth}] was expected.", nameof(x));
         if (c0 is not null && !RecurrentCells.HasCellState(cell)) throw new ArgumentException($"c0 was given but a {RecurrentCells.Name(cell)} cell has no cell state.", nameof(c0));
         int hidden = weights.Hidden(cell);
-        long length = x.shape[0], batch = x.shape[1];
+        long length = x.size(0), batch = x.size(1);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var step = new RecurrentStep(cell, RecurrentScan.Project(x, weights).contiguous(), weights.WeightHh.detach().contiguous(), weights.BiasHh?.detach().contiguous());
@@ -64,12 +64,12 @@ public static class DistributedScan
     {
         ArgumentNullException.ThrowIfNull(forward);
         ArgumentNullException.ThrowIfNull(weights);
-        TensorChecks.Shape(outputCotangent, "outputCotangent", x.shape[0], x.shape[1], forward.Hidden);
+        TensorChecks.Shape(outputCotangent, "outputCotangent", x.size(0), x.size(1), forward.Hidden);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var p = forward.Solution.Partition;
-        long length = x.shape[0], batch = x.shape[1], input = x.shape[2];
-        int hidden = forward.Hidden, width = forward.Step.Width, gateWidth = (int)forward.Step.StepInputs.shape[2];
+        long length = x.size(0), batch = x.size(1), input = x.size(2);
+        int hidden = forward.Hidden, width = forward.Step.Width, gateWidth = (int)forward.Step.StepInputs.size(2);
         var cotangent = outputCotangent.narrow(0, p.First, p.Count);
         if (width > hidden) cotangent = torch.cat(new[] { cotangent, torch.zeros_like(cotangent) }, -1);
         var grads = DistributedSolver.BackwardRows(forward.Step, forward.Solution, cotangent.contiguous(), group);

@@ -38,7 +38,7 @@ public static class DistributedSolver
         options.Validate();
         if (options.InitialGuess == InitialGuess.Given)
         {
-            TensorChecks.Shape(options.Guess!, "Guess", step.Length, input.shape[0], step.Width);
+            TensorChecks.Shape(options.Guess!, "Guess", step.Length, input.size(0), step.Width);
             TensorChecks.SameKind(options.Guess!, "Guess", input, "input");
         }
         var partition = ChainPartition.Of(step.Length, group);
@@ -69,7 +69,7 @@ public static class DistributedSolver
     public static DistributedGradients Backward(IChainStep step, DistributedSolution forward, Tensor finalCotangent, RankGroup group, bool sequential = false)
     {
         ArgumentNullException.ThrowIfNull(forward);
-        TensorChecks.Shape(finalCotangent, "finalCotangent", forward.Start.shape[0], step.Width);
+        TensorChecks.Shape(finalCotangent, "finalCotangent", forward.Start.size(0), step.Width);
         using var scope = torch.NewDisposeScope();
         var partition = forward.Partition;
         var cotangents = torch.zeros_like(forward.States);
@@ -88,7 +88,7 @@ public static class DistributedSolver
         ArgumentNullException.ThrowIfNull(forward);
         ArgumentNullException.ThrowIfNull(group);
         var host = Check(step, forward.Start);
-        TensorChecks.Shape(cotangents, "cotangents", forward.States.shape[0], forward.Start.shape[0], step.Width);
+        TensorChecks.Shape(cotangents, "cotangents", forward.States.size(0), forward.Start.size(0), step.Width);
         TensorChecks.SameKind(cotangents, "cotangents", forward.Start, "input");
         TensorChecks.Finite(cotangents, "cotangents");
         var partition = forward.Partition;
@@ -127,7 +127,7 @@ public static class DistributedSolver
     /// <summary>The start state and guess of this rank's run: z_0 on rank 0, else the initial guess of z_First.</summary>
     private static (Tensor Start, Tensor Guess) StartAndGuess(SolverOptions options, Tensor input, ChainPartition p)
     {
-        long batch = input.shape[0], width = input.shape[1];
+        long batch = input.size(0), width = input.size(1);
         Tensor Rows(int from, int count) => options.InitialGuess switch
         {
             InitialGuess.Zeros => torch.zeros(new long[] { count, batch, width }, dtype: input.dtype),

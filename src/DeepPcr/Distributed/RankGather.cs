@@ -16,7 +16,7 @@ public static class RankGather
     {
         var shape = new[] { length }.Concat(rowShape).ToArray();
         var full = torch.zeros(shape, dtype: ScalarType.Float64);
-        if (rows.shape[0] > 0) full.narrow(0, first, rows.shape[0]).copy_(rows.to_type(ScalarType.Float64));
+        if (rows.size(0) > 0) full.narrow(0, first, rows.size(0)).copy_(rows.to_type(ScalarType.Float64));
         var values = full.data<double>().ToArray();
         group.Sum(values);
         return torch.tensor(values, shape, dtype: ScalarType.Float64).to_type(dtype);
@@ -41,7 +41,7 @@ public static class RankGather
         ArgumentNullException.ThrowIfNull(group);
         long rowSize = rowShape.Aggregate(1L, (a, b) => a * b);
         var own = ChainPartition.Of(length, group);
-        if (rows.shape[0] != own.Count) throw new ArgumentException($"rows holds {rows.shape[0]} rows but this rank's segment {own.Count}.", nameof(rows));
+        if (rows.size(0) != own.Count) throw new ArgumentException($"rows holds {rows.size(0)} rows but this rank's segment {own.Count}.", nameof(rows));
         var values = own.Count == 0 ? Array.Empty<double>() : rows.to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
         if (group.Rank != 0)
         {

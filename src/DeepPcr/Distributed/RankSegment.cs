@@ -62,10 +62,10 @@ public sealed class RankSegment : IHostChainStep, ISegmentedChainStep
     }
 
     /// <inheritdoc />
-    public Tensor Evaluate(int first, Tensor inputs) => Held(first, (int)inputs.shape[0]).Evaluate(first - First, inputs);
+    public Tensor Evaluate(int first, Tensor inputs) => Held(first, (int)inputs.size(0)).Evaluate(first - First, inputs);
 
     /// <inheritdoc />
-    public Tensor? Jacobian(int first, Tensor inputs) => Held(first, (int)inputs.shape[0]).Jacobian(first - First, inputs);
+    public Tensor? Jacobian(int first, Tensor inputs) => Held(first, (int)inputs.size(0)).Jacobian(first - First, inputs);
 
     /// <inheritdoc />
     public bool SupportsHost(ScalarType dtype) => steps?.SupportsHost(dtype) ?? dtype is ScalarType.Float32 or ScalarType.Float64;

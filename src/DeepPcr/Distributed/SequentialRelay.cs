@@ -28,7 +28,7 @@ public static class SequentialRelay
         using var noGrad = torch.no_grad();
         var start = Receive(input, group, group.Rank - 1, group.Rank == 0 ? input : null);
         var states = p.Count == 0
-            ? torch.empty(new long[] { 0, input.shape[0], input.shape[1] }, dtype: input.dtype)
+            ? torch.empty(new long[] { 0, input.size(0), input.size(1) }, dtype: input.dtype)
             : step is ISegmentedChainStep segmented ? SequentialPass.Run(segmented.Segment(p.First, p.Count), start) : SequentialPass.RunFrom(step, p.First, p.Count, start);
         Send(p.Count == 0 ? start : states[p.Count - 1], group, group.Rank + 1);
         return (start.MoveToOuterDisposeScope(), states.MoveToOuterDisposeScope());
@@ -50,14 +50,14 @@ public static class SequentialRelay
         IReadOnlyList<Tensor> parameters = Array.Empty<Tensor>();
         if (p.Count == 0)
         {
-            lambda = torch.empty(new long[] { 0, start.shape[0], start.shape[1] }, dtype: start.dtype);
+            lambda = torch.empty(new long[] { 0, start.size(0), start.size(1) }, dtype: start.dtype);
             v = handed;
         }
         else
         {
             var cotangent = p.First + p.Count == step.Length ? handed + finalCotangent : handed;
             var adjoint = AdjointSolver.Solve(segmented.Segment(p.First, p.Count), start, states, cotangent, AdjointMethod.Sequential);
-            (lambda, v, parameters) = (adjoint.StateGradients, adjoint.InputGradient, adjoint.ParameterGradients);
+            (lambda, v, parameters) = (adjoint.StateGradients!, adjoint.InputGradient, adjoint.ParameterGradients);
         }
         Send(v, group, group.Rank - 1);
         foreach (var g in parameters) g.MoveToOuterDisposeScope();

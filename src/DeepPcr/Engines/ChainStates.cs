@@ -8,7 +8,7 @@ internal static class ChainStates
 {
     /// <summary>(n, B, w): the inputs of the steps, the start state (B, w) followed by all but the last state.</summary>
     public static Tensor Shift(Tensor start, Tensor states) =>
-        states.shape[0] == 1 ? start.unsqueeze(0) : torch.cat(new[] { start.unsqueeze(0), states.narrow(0, 0, states.shape[0] - 1) }, 0);
+        states.size(0) == 1 ? start.unsqueeze(0) : torch.cat(new[] { start.unsqueeze(0), states.narrow(0, 0, states.size(0) - 1) }, 0);
 
     /// <summary>The values of a tensor of any float dtype and device, as float64 on the host.</summary>
     public static double[] Host(Tensor t)

@@ -31,7 +31,7 @@ internal sealed unsafe class HostAdjoint<T> : IAdjointBackend, IDisposable where
     {
         this.step = step;
         length = step.Length;
-        batch = (int)input.shape[0];
+        batch = (int)input.size(0);
         width = step.Width;
         rowSize = batch * width;
         block = BlockStructure.Of(step).HostBlock(width);

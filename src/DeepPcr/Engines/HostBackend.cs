@@ -46,8 +46,8 @@ internal sealed unsafe class HostBackend<T> : IChainBackend where T : unmanaged,
         this.link = link;
         this.step = step;
         this.first = first;
-        count = (int)guess.shape[0];
-        batch = (int)start.shape[0];
+        count = (int)guess.size(0);
+        batch = (int)start.size(0);
         width = step.Width;
         block = BlockStructure.Of(step).HostBlock(width);
         rowSize = batch * width;

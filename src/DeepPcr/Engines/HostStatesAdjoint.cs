@@ -22,20 +22,21 @@ internal sealed class HostStatesAdjoint<T> : IAdjointBackend where T : unmanaged
     private readonly Tensor input, states, cotangents;
     private readonly int batch;
 
-    /// <summary>The backend for states (L, B, w) of the sequential pass from input (B, w), cotangents (B, w) on z_L or (L, B, w).</summary>
-    public HostStatesAdjoint(IHostDifferentiableChainStep step, Tensor input, Tensor states, Tensor cotangents)
+    /// <summary>The backend for states (L, B, w) of the sequential pass from input (B, w), cotangents (B, w) on z_L or (L, B, w);
+    /// lambda is written only when <paramref name="stateGradients"/> is true.</summary>
+    public HostStatesAdjoint(IHostDifferentiableChainStep step, Tensor input, Tensor states, Tensor cotangents, bool stateGradients = true)
     {
         this.step = step;
-        batch = (int)input.shape[0];
+        batch = (int)input.size(0);
         this.input = Contiguous(input);
         this.states = Contiguous(states);
         this.cotangents = Contiguous(cotangents);
-        Lambda = torch.empty(new long[] { step.Length, batch, step.Width }, dtype: input.dtype);
+        Lambda = stateGradients ? torch.empty(new long[] { step.Length, batch, step.Width }, dtype: input.dtype) : null;
         InputGradient = torch.empty(new long[] { batch, step.Width }, dtype: input.dtype);
     }
 
-    /// <summary>(L, B, w): lambda, written by the solve.</summary>
-    public Tensor Lambda { get; }
+    /// <summary>(L, B, w): lambda, written by the solve; null when the caller wants none.</summary>
+    public Tensor? Lambda { get; }
 
     /// <summary>(B, w): dLoss/dz_0, written by the solve.</summary>
     public Tensor InputGradient { get; }
@@ -52,12 +53,15 @@ internal sealed class HostStatesAdjoint<T> : IAdjointBackend where T : unmanaged
     public int SolveReversed(bool sequential)
     {
         if (!sequential) throw new NotSupportedException("The backward pass from the states solves the reversed chain row by row only.");
-        ParameterGradients = step.BackwardFromStatesOnHost<T>(batch, Values(input), Values(states), Values(cotangents), Values(Lambda), Values(InputGradient));
+        ParameterGradients = step.BackwardFromStatesOnHost<T>(batch, Values(input), Values(states), Values(cotangents), Lambda is null ? Span<T>.Empty : Values(Lambda), Values(InputGradient));
         return 0;
     }
 
-    /// <inheritdoc />
-    public bool Finite => HostFinite.All<T>(Values(Lambda));
+    /// <summary>Lambda finite; without it, the input and parameter gradients (a non-finite lambda reaches them, or the
+    /// slope that stopped it was zero).</summary>
+    public bool Finite => Lambda is not null
+        ? HostFinite.All<T>(Values(Lambda))
+        : HostFinite.All<T>(Values(InputGradient)) && ParameterGradients.All(g => HostFinite.All<T>(Values(g)));
 
     /// <summary>Nothing left: the sweep gave every gradient.</summary>
     public void Gradients()

@@ -59,7 +59,7 @@ internal sealed class TorchBackend : IChainBackend
     public bool Chunked { get; private set; }
 
     /// <inheritdoc />
-    public int Batch => (int)start.shape[0];
+    public int Batch => (int)start.size(0);
 
     /// <inheritdoc />
     public int PcrRounds { get; private set; }
@@ -88,7 +88,7 @@ internal sealed class TorchBackend : IChainBackend
         {
             var update = (next! - z!).abs_();
             double ratio = update.div(z!.abs().mul_(rule.Rtol).add_(rule.Atol)).max().ToDouble();
-            var final = ChainStates.Host(update.select(0, update.shape[0] - 1).amax(new long[] { -1 }));
+            var final = ChainStates.Host(update.select(0, update.size(0) - 1).amax(new long[] { -1 }));
             return new StopMeasure(ratio, update.max().ToDouble(), final);
         }
         var rowResidual = ChainStates.Host(residual!.abs().amax(new long[] { -1 }));   // (n, B)
@@ -136,7 +136,7 @@ internal sealed class TorchBackend : IChainBackend
     {
         if (previousInputs is null || previousOutputs is null)
         {
-            return Enumerable.Repeat(double.PositiveInfinity, (int)(inputs!.shape[0] * inputs.shape[1])).ToArray();
+            return Enumerable.Repeat(double.PositiveInfinity, (int)(inputs!.size(0) * inputs.size(1))).ToArray();
         }
         var moved = (inputs! - previousInputs).abs().amax(new long[] { -1 });
         var changed = (outputs! - previousOutputs).abs().amax(new long[] { -1 });
@@ -160,7 +160,7 @@ internal sealed class TorchBackend : IChainBackend
             ChainStates.Replace(ref trial, newton);
             return;
         }
-        var dense = structure!.ToDense(blocks!, z!.shape[2]);
+        var dense = structure!.ToDense(blocks!, z!.size(2));
         var system = NormalEquations.Build(dense, residual!, lambda.ToArray());
         var solution = BlockTridiagonalPcr.SolveUnchecked(system);
         PcrRounds = Math.Max(PcrRounds, solution.Rounds);

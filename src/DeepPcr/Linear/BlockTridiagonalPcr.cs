@@ -44,7 +44,7 @@ public static class BlockTridiagonalPcr
     internal static PcrSolution SolveUnchecked(BlockTridiagonalSystem system)
     {
         using var scope = torch.NewDisposeScope();
-        long n = system.Length, width = system.Rhs.shape[2];
+        long n = system.Length, width = system.Rhs.size(2);
         var lower = ZeroRow(system.Lower, 0);
         var upper = ZeroRow(system.Upper, n - 1);
         var diagonal = system.Diagonal;
@@ -72,7 +72,7 @@ public static class BlockTridiagonalPcr
     /// </summary>
     private static Tensor Shift(Tensor m, long s, bool down)
     {
-        long n = m.shape[0];
+        long n = m.size(0);
         var shape = m.shape.ToArray();
         shape[0] = Math.Min(s, n);
         var zeros = torch.zeros(shape, dtype: m.dtype, device: m.device);

@@ -15,7 +15,7 @@ namespace DeepPcr.Linear;
 public sealed record BlockTridiagonalSystem(Tensor Lower, Tensor Diagonal, Tensor Upper, Tensor Rhs)
 {
     /// <summary>The number of block rows n.</summary>
-    public int Length => (int)Rhs.shape[0];
+    public int Length => (int)Rhs.size(0);
 
     /// <summary>
     /// Checks shapes, dtypes and devices, and optionally that every value is finite.
@@ -33,7 +33,7 @@ public sealed record BlockTridiagonalSystem(Tensor Lower, Tensor Diagonal, Tenso
         {
             throw new ArgumentException($"rhs must have shape (n, B, w) but has {TensorChecks.Format(Rhs.shape)}.", "rhs");
         }
-        long length = Rhs.shape[0], batch = Rhs.shape[1], width = Rhs.shape[2];
+        long length = Rhs.size(0), batch = Rhs.size(1), width = Rhs.size(2);
         if (length == 0 || batch == 0 || width == 0)
         {
             throw new ArgumentException($"rhs has an empty dimension: {TensorChecks.Format(Rhs.shape)}; n, B and w must be at least 1.", "rhs");

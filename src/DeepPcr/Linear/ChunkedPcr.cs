@@ -35,7 +35,7 @@ public static class ChunkedPcr
         var a = recurrence.A.contiguous();
         var z0 = recurrence.Z0.contiguous();
         var c = recurrence.C.contiguous().clone();
-        int length = recurrence.Length, batch = (int)c.shape[1], width = (int)c.shape[2];
+        int length = recurrence.Length, batch = (int)c.size(1), width = (int)c.size(2);
         int chunk = Math.Min(chunkSize, length);
         int rounds;
         fixed (byte* pa = a.bytes, pc = c.bytes, pz = z0.bytes)

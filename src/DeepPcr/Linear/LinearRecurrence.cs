@@ -15,7 +15,7 @@ namespace DeepPcr.Linear;
 public sealed record LinearRecurrence(BlockStructure Structure, Tensor A, Tensor C, Tensor Z0)
 {
     /// <summary>The number of rows L.</summary>
-    public int Length => (int)C.shape[0];
+    public int Length => (int)C.size(0);
 
     /// <summary>
     /// Checks shapes, dtypes and devices, and optionally that every value is finite.
@@ -33,7 +33,7 @@ public sealed record LinearRecurrence(BlockStructure Structure, Tensor A, Tensor
         {
             throw new ArgumentException($"c must have shape (L, B, w) but has {TensorChecks.Format(C.shape)}.", "c");
         }
-        long length = C.shape[0], batch = C.shape[1], width = C.shape[2];
+        long length = C.size(0), batch = C.size(1), width = C.size(2);
         if (length == 0)
         {
             throw new ArgumentException("The recurrence has L = 0 rows; at least one is needed.", "c");

@@ -71,7 +71,7 @@ public static class ParallelCyclicReduction
         var a = recurrence.A.contiguous();
         var z0 = recurrence.Z0.contiguous();
         var c = recurrence.C.contiguous().clone();
-        int length = recurrence.Length, batch = (int)c.shape[1], width = (int)c.shape[2];
+        int length = recurrence.Length, batch = (int)c.size(1), width = (int)c.size(2);
         var block = recurrence.Structure.HostBlock(width);
         int rounds;
         // Tensor.bytes is a view of a CPU tensor's own memory: the kernel writes the solution into c.
@@ -93,7 +93,7 @@ public static class ParallelCyclicReduction
     {
         ArgumentNullException.ThrowIfNull(recurrence);
         return kernel != HostPcrKernel.Tiled
-            || (Kernels.TiledPcrKernel.IsSupported && recurrence.Structure.Kind == Chains.JacobianStructure.Dense && recurrence.C.shape[2] <= Kernels.HostPcr.TiledMaxWidth);
+            || (Kernels.TiledPcrKernel.IsSupported && recurrence.Structure.Kind == Chains.JacobianStructure.Dense && recurrence.C.size(2) <= Kernels.HostPcr.TiledMaxWidth);
     }
 
     /// <summary>PCR from TorchSharp operations: any device, differentiable; the reference for the host kernel.</summary>

@@ -24,12 +24,12 @@ public static class PcrRound
     public static unsafe void RunOnHost(BlockStructure structure, int s, Tensor a, Tensor c, Tensor aNext, Tensor scratch)
     {
         ArgumentNullException.ThrowIfNull(structure);
-        int length = (int)c.shape[0], batch = (int)c.shape[1], width = (int)c.shape[2];
+        int length = (int)c.size(0), batch = (int)c.size(1), width = (int)c.size(2);
         int block = (int)structure.BlockShape(width).Aggregate(1L, (x, y) => x * y);
         if (s < 1 || s >= length) throw new ArgumentOutOfRangeException(nameof(s), s, $"The stride must lie in [1, L) for L = {length}.");
         foreach (var (t, name, rows, inner) in new[] { (a, "a", length - s, block), (aNext, "aNext", Math.Max(length - 2 * s, 0), block), (scratch, "scratch", length - s, width) })
         {
-            if (!t.is_contiguous() || t.device_type != DeviceType.CPU || t.dtype != c.dtype || t.shape[0] < rows || t.numel() < (long)rows * batch * inner)
+            if (!t.is_contiguous() || t.device_type != DeviceType.CPU || t.dtype != c.dtype || t.size(0) < rows || t.numel() < (long)rows * batch * inner)
             {
                 throw new ArgumentException($"{name} must be a contiguous CPU tensor of c's dtype with at least {rows} rows of {batch} x {inner} values.", name);
             }
@@ -105,11 +105,11 @@ public static class PcrRound
     {
         ArgumentNullException.ThrowIfNull(values);
         if (values.dtype != ScalarType.Float32) throw new ArgumentException("The tiled layout is built here for float32 values.", nameof(values));
-        long rows = values.shape[0] * values.shape[1];
+        long rows = values.size(0) * values.size(1);
         int lanes = Kernels.TiledPcrKernel.Lanes<float>();
         long padded = Kernels.TiledPcrKernel.Tiles<float>(rows) * lanes;
         using var flat = values.reshape(rows, -1);
-        long entries = flat.shape[1];
+        long entries = flat.size(1);
         using var padding = torch.zeros(padded - rows, entries, dtype: values.dtype);
         using var all = torch.cat(new[] { flat, padding });
         using var tiles = all.reshape(padded / lanes, lanes, entries);
@@ -125,7 +125,7 @@ public static class PcrRound
     public static (Tensor Updated, Tensor? Composed) RunWithTorchOps(BlockStructure structure, int s, Tensor a, Tensor c)
     {
         ArgumentNullException.ThrowIfNull(structure);
-        long length = c.shape[0];
+        long length = c.size(0);
         var updated = c.narrow(0, s, length - s) + structure.Apply(a, c.narrow(0, 0, length - s));
         long remaining = length - 2 * s;
         var composed = remaining > 0 ? structure.Compose(a.narrow(0, s, remaining), a.narrow(0, 0, remaining)) : null;

@@ -37,7 +37,7 @@ public static class RecurrentScan
         weights.Validate(cell);
         int hidden = weights.Hidden(cell);
         CheckInput(x, weights);
-        long batch = x.shape[1];
+        long batch = x.size(1);
         CheckState(h0, "h0", batch, hidden, x);
         if (c0 is not null && !RecurrentCells.HasCellState(cell))
         {
@@ -63,9 +63,9 @@ public static class RecurrentScan
     /// <summary>P = x W_ih^T + b_ih (T, B, G·H): one product for every time step (with the bias fused where present).</summary>
     public static Tensor Project(Tensor x, RecurrentWeights weights)
     {
-        var flat = x.reshape(-1, x.shape[2]);
+        var flat = x.reshape(-1, x.size(2));
         var product = weights.BiasIh is null ? torch.matmul(flat, weights.WeightIh.t()) : torch.addmm(weights.BiasIh, flat, weights.WeightIh.t(), 1, 1);
-        return product.view(x.shape[0], x.shape[1], -1);
+        return product.view(x.size(0), x.size(1), -1);
     }
 
     /// <summary>z_0 (B, w): h0, or [h0; c0], zeros where not given.</summary>
@@ -80,7 +80,7 @@ public static class RecurrentScan
     private static void CheckInput(Tensor x, RecurrentWeights weights)
     {
         TensorChecks.FloatingPoint(x, "x");
-        if (x.dim() != 3 || x.shape[0] < 1 || x.shape[1] < 1 || x.shape[2] != weights.InputWidth)
+        if (x.dim() != 3 || x.size(0) < 1 || x.size(1) < 1 || x.size(2) != weights.InputWidth)
         {
             throw new ArgumentException(
                 $"x has shape {TensorChecks.Format(x.shape)} but [T, B, I] with T, B >= 1 and I = {weights.InputWidth} (weight_ih's columns) was expected.", nameof(x));

@@ -120,9 +120,9 @@ public sealed partial class RecurrentStep : IHostDrivenChainStep
     private long CheckRows(int first, int batch, int inputs, int outputs)
     {
         long rows = inputs / Width;
-        if (batch < 1 || inputs != outputs || inputs % Width != 0 || rows % batch != 0 || first < 0 || first + rows / batch > Length || batch != StepInputs.shape[1])
+        if (batch < 1 || inputs != outputs || inputs % Width != 0 || rows % batch != 0 || first < 0 || first + rows / batch > Length || batch != StepInputs.size(1))
         {
-            throw new ArgumentException($"inputs and outputs must both hold (n, {StepInputs.shape[1]}, {Width}) values for n <= {Length - first}.");
+            throw new ArgumentException($"inputs and outputs must both hold (n, {StepInputs.size(1)}, {Width}) values for n <= {Length - first}.");
         }
         return rows;
     }

@@ -31,11 +31,11 @@ public sealed partial class RecurrentStep : IDrivenChainStep, IBlockDiagonalJaco
         gates = RecurrentCells.Gates(cell);
         Cell = cell;
         TensorChecks.FloatingPoint(projections, "projections");
-        if (projections.dim() != 3 || projections.shape[0] < 1 || projections.shape[1] < 1 || projections.shape[2] < gates || projections.shape[2] % gates != 0)
+        if (projections.dim() != 3 || projections.size(0) < 1 || projections.size(1) < 1 || projections.size(2) < gates || projections.size(2) % gates != 0)
         {
             throw new ArgumentException($"projections has shape {TensorChecks.Format(projections.shape)} but (T, B, {gates}·H) with T, B, H >= 1 was expected.", nameof(projections));
         }
-        Hidden = (int)(projections.shape[2] / gates);
+        Hidden = (int)(projections.size(2) / gates);
         RecurrentWeights.CheckRecurrent(cell, Hidden, weightHh, biasHh, projections, "projections");
         StepInputs = projections;
         WeightHh = weightHh;
@@ -58,7 +58,7 @@ public sealed partial class RecurrentStep : IDrivenChainStep, IBlockDiagonalJaco
     public Tensor StepInputs { get; }
 
     /// <inheritdoc />
-    public int Length => (int)StepInputs.shape[0];
+    public int Length => (int)StepInputs.size(0);
 
     /// <inheritdoc />
     public int Width => RecurrentCells.StateWidth(Cell, Hidden);
@@ -91,7 +91,7 @@ public sealed partial class RecurrentStep : IDrivenChainStep, IBlockDiagonalJaco
     }
 
     /// <inheritdoc />
-    public Tensor Evaluate(int first, Tensor inputs) => EvaluateDriven(first, inputs, StepInputs.detach().narrow(0, first, inputs.shape[0]));
+    public Tensor Evaluate(int first, Tensor inputs) => EvaluateDriven(first, inputs, StepInputs.detach().narrow(0, first, inputs.size(0)));
 
     /// <inheritdoc />
     public Tensor EvaluateDriven(int first, Tensor inputs, Tensor stepInputs)
@@ -117,7 +117,7 @@ public sealed partial class RecurrentStep : IDrivenChainStep, IBlockDiagonalJaco
             jh = (s.SQ!.unsqueeze(-1) * WeightHh.view(gates, Hidden, Hidden)).sum(-3);
             if (s.DH is not null) jh = jh + torch.diag_embed(s.DH);
         }
-        long n = inputs.shape[0], batch = inputs.shape[1];
+        long n = inputs.size(0), batch = inputs.size(1);
         Tensor result = Cell switch
         {
             RecurrentCell.Gru or RecurrentCell.GruDiag => jh.select(2, 0),
@@ -134,7 +134,7 @@ public sealed partial class RecurrentStep : IDrivenChainStep, IBlockDiagonalJaco
         var s = Sensitivities(0, inputs);
         var dq = Cotangents(s.SQ!, cotangents);                                           // (L, B, G, H)
         var (h, _) = Split(inputs);
-        long rows = inputs.shape[0] * inputs.shape[1];
+        long rows = inputs.size(0) * inputs.size(1);
         var weight = Diagonal
             ? (dq * h.unsqueeze(-2)).sum(new long[] { 0, 1 }).reshape(gates * Hidden)
             : torch.matmul(dq.reshape(rows, gates * Hidden).t(), h.reshape(rows, Hidden));
@@ -148,20 +148,20 @@ public sealed partial class RecurrentStep : IDrivenChainStep, IBlockDiagonalJaco
     {
         using var scope = torch.NewDisposeScope();
         var s = Sensitivities(0, inputs);
-        return Cotangents(s.SP ?? s.SQ!, cotangents).reshape(inputs.shape[0], inputs.shape[1], gates * Hidden).MoveToOuterDisposeScope();
+        return Cotangents(s.SP ?? s.SQ!, cotangents).reshape(inputs.size(0), inputs.size(1), gates * Hidden).MoveToOuterDisposeScope();
     }
 
     /// <summary>(n, B, G, H): sum over outputs o of lambda_o ⊙ S[o, g].</summary>
     private Tensor Cotangents(Tensor sensitivity, Tensor cotangents)
     {
-        long outputs = sensitivity.shape[2];
-        return (cotangents.reshape(cotangents.shape[0], cotangents.shape[1], outputs, 1, Hidden) * sensitivity).sum(2);
+        long outputs = sensitivity.size(2);
+        return (cotangents.reshape(cotangents.size(0), cotangents.size(1), outputs, 1, Hidden) * sensitivity).sum(2);
     }
 
     private CellStep Sensitivities(int first, Tensor inputs)
     {
         var (h, c) = Split(inputs);
-        return CellMath.Run(Cell, StepInputs.detach().narrow(0, first, inputs.shape[0]), Recurrence(h), h, c, sensitivities: true);
+        return CellMath.Run(Cell, StepInputs.detach().narrow(0, first, inputs.size(0)), Recurrence(h), h, c, sensitivities: true);
     }
 
     /// <summary>Q = W_hh h + b_hh (n, B, G·H): a product, or the elementwise one of the diagonal cells.</summary>

@@ -24,10 +24,10 @@ public sealed record RecurrentWeights(Tensor WeightIh, Tensor WeightHh, Tensor? 
     }
 
     /// <summary>H, from <see cref="WeightIh"/>'s rows (valid once checked).</summary>
-    public int Hidden(RecurrentCell cell) => (int)(WeightIh.shape[0] / RecurrentCells.Gates(cell));
+    public int Hidden(RecurrentCell cell) => (int)(WeightIh.size(0) / RecurrentCells.Gates(cell));
 
     /// <summary>I, the input width.</summary>
-    public int InputWidth => (int)WeightIh.shape[1];
+    public int InputWidth => (int)WeightIh.size(1);
 
     /// <summary>The tensors present, in the order WeightIh, WeightHh, BiasIh, BiasHh.</summary>
     public IEnumerable<Tensor> Present => new[] { WeightIh, WeightHh, BiasIh, BiasHh }.Where(t => t is not null)!;
@@ -41,12 +41,12 @@ public sealed record RecurrentWeights(Tensor WeightIh, Tensor WeightHh, Tensor? 
         string name = RecurrentCells.Name(cell);
         int gates = RecurrentCells.Gates(cell);
         TensorChecks.FloatingPoint(WeightIh, "weight_ih");
-        if (WeightIh.dim() != 2 || WeightIh.shape[0] == 0 || WeightIh.shape[0] % gates != 0 || WeightIh.shape[1] == 0)
+        if (WeightIh.dim() != 2 || WeightIh.size(0) == 0 || WeightIh.size(0) % gates != 0 || WeightIh.size(1) == 0)
         {
             throw new ArgumentException(
                 $"weight_ih has shape {TensorChecks.Format(WeightIh.shape)} but a {name} cell needs [{gates}·H, I] with H, I >= 1 ({gates} gate rows of H each).");
         }
-        long rows = WeightIh.shape[0];
+        long rows = WeightIh.size(0);
         if (BiasIh is not null)
         {
             Expect(BiasIh, "bias_ih", $"[{rows}]", rows);

@@ -40,7 +40,7 @@ public sealed class AutoSolver : IChainSolver
     {
         ChainInput.Validate(step, input);
         var known = decisions.GetOrCreateValue(step);
-        var key = (input.shape[0], input.dtype, input.device.ToString());
+        var key = (input.size(0), input.dtype, input.device.ToString());
         lock (known)
         {
             if (known.TryGetValue(key, out var cached)) return cached;

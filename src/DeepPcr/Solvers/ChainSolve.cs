@@ -68,7 +68,7 @@ internal static class ChainSolve
     /// <summary>The chain in windows of <paramref name="window"/> steps, each from the accepted last state of the one before.</summary>
     private static WindowedRun RunWindows(MethodPlan plan, IChainStep step, Tensor start, SolverOptions options, int window)
     {
-        int length = step.Length, batch = (int)start.shape[0];
+        int length = step.Length, batch = (int)start.size(0);
         var structure = plan.Linearization.StructureFor(step);
         var rule = options.Rule(start.dtype);
         var run = new WindowedRun(window < length);
@@ -94,7 +94,7 @@ internal static class ChainSolve
 
     private static Tensor Guess(SolverOptions options, Tensor start, int first, int count) => options.InitialGuess switch
     {
-        InitialGuess.Zeros => torch.zeros(new long[] { count, start.shape[0], start.shape[1] }, dtype: start.dtype, device: start.device),
+        InitialGuess.Zeros => torch.zeros(new long[] { count, start.size(0), start.size(1) }, dtype: start.dtype, device: start.device),
         InitialGuess.Input => start.unsqueeze(0).expand(count, -1, -1).clone(),
         _ => options.Guess!.detach().narrow(0, first, count).to_type(start.dtype),
     };
@@ -102,7 +102,7 @@ internal static class ChainSolve
     private static void ValidateGuess(IChainStep step, Tensor input, SolverOptions options)
     {
         if (options.InitialGuess != InitialGuess.Given) return;
-        TensorChecks.Shape(options.Guess!, "Guess", step.Length, input.shape[0], step.Width);
+        TensorChecks.Shape(options.Guess!, "Guess", step.Length, input.size(0), step.Width);
         TensorChecks.SameKind(options.Guess!, "Guess", input, "input");
         TensorChecks.Finite(options.Guess!, "Guess");
     }

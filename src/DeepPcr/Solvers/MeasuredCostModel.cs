@@ -39,7 +39,7 @@ public sealed class MeasuredCostModel : IAutoCostModel
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        int length = step.Length, batch = (int)input.shape[0], width = step.Width;
+        int length = step.Length, batch = (int)input.size(0), width = step.Width;
         // The sequential pass: a fixed cost plus one per step, from passes over 1 and k steps.
         int k = Math.Min(length, 9);
         double one = TimeMs(() => SequentialPass.RunFrom(step, 0, 1, input), repeats: 2);
@@ -81,7 +81,7 @@ public sealed class MeasuredCostModel : IAutoCostModel
     }
 
     private static double HostEvaluationMs(IHostChainStep step, Tensor input, int length) =>
-        input.dtype == ScalarType.Float32 ? HostEvaluationMs<float>(step, (int)input.shape[0], length) : HostEvaluationMs<double>(step, (int)input.shape[0], length);
+        input.dtype == ScalarType.Float32 ? HostEvaluationMs<float>(step, (int)input.size(0), length) : HostEvaluationMs<double>(step, (int)input.size(0), length);
 
     /// <summary>One host evaluation with Jacobians of <paramref name="length"/> steps (zeros in, buffers made before timing).</summary>
     private static double HostEvaluationMs<T>(IHostChainStep step, int batch, int length) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>

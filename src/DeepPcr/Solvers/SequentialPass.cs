@@ -46,7 +46,7 @@ public static class SequentialPass
     /// <summary>The fused sequential loop: one host evaluation per step, no framework call in the loop.</summary>
     private static Tensor RunOnHost<T>(IHostChainStep step, int first, int count, Tensor start) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        int batch = (int)start.shape[0];
+        int batch = (int)start.size(0);
         var states = torch.empty(new long[] { count, batch, step.Width }, dtype: start.dtype);
         var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(states.bytes);
         using (var contiguous = start.detach().contiguous())

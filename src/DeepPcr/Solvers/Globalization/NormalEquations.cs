@@ -25,7 +25,7 @@ internal static class NormalEquations
     public static BlockTridiagonalSystem Build(Tensor jacobians, Tensor residual, double[] lambda)
     {
         using var scope = torch.NewDisposeScope();
-        long n = residual.shape[0], batch = residual.shape[1], width = residual.shape[2];
+        long n = residual.size(0), batch = residual.size(1), width = residual.size(2);
         var next = Next(jacobians);                                               // A_{j+1}, zero for the last row
         var nextT = next.transpose(-1, -2);
         var damping = torch.tensor(lambda, dtype: residual.dtype, device: residual.device).view(1, batch, 1, 1) + 1.0;
@@ -41,7 +41,7 @@ internal static class NormalEquations
     /// <summary>Row j holds row j + 1 of <paramref name="rows"/>; the last row is zero.</summary>
     private static Tensor Next(Tensor rows)
     {
-        long n = rows.shape[0];
+        long n = rows.size(0);
         var zero = torch.zeros_like(rows.narrow(0, 0, 1));
         return n == 1 ? zero : torch.cat(new[] { rows.narrow(0, 1, n - 1), zero }, 0);
     }
