@@ -100,6 +100,39 @@ public sealed class CommandTests
     }
 
     /// <summary>
+    /// Each rank reads only its own layers: a NaN in layer 12 of 13 (held by rank 2 of 3) passes the header checks
+    /// before MPI starts, then fails rank 2 alone when it reads its layers, which aborts the job with exit code 2
+    /// (bad input) and a message naming rank 2 and the tensor.
+    /// </summary>
+    [SkippableFact]
+    public void OnlyTheRankThatHoldsABadLayerReadsIt()
+    {
+        Skip.If(MpiJob.Mpirun is null, MpiJob.NoMpirun);
+        InFolder(F =>
+        {
+            var common = SingleProcessRun(F, "-L 13 -w 3", cotangent: false);
+            var model = SafeTensorFile.Read(F("model.safetensors"));
+            var writer = new SafeTensorWriter();
+            foreach (var (key, value) in model.Metadata) writer.Metadata[key] = value;
+            foreach (var t in model.Tensors)
+            {
+                var values = model.ReadFloat64(t.Name);
+                if (t.Name == "layers.12.bias") values[1] = double.NaN;
+                writer.Add(t.Name, values, t.Shape);
+            }
+            writer.Save(F("model.safetensors"));
+            var job = MpiJob.Launch(3, "DeepPcr.Cli.dll", $"run {common} --output {F("split.safetensors")} --distributed".Split(' '), TimeSpan.FromMinutes(4));
+            Assert.False(job.TimedOut, job.Error);
+            Assert.Equal(2, job.ExitCode);
+            Assert.Contains("rank 2 of 3 failed", job.Error);
+            Assert.Contains("'layers.12.bias' holds non-finite values", job.Error);
+            Assert.DoesNotContain("rank 0 of 3 failed", job.Error);
+            Assert.DoesNotContain("rank 1 of 3 failed", job.Error);
+            Assert.False(File.Exists(F("split.safetensors")));
+        });
+    }
+
+    /// <summary>
     /// `make-model MODEL -B 2 --dtype float64` into the folder, then `run` on it in this process (with the cotangent
     /// file, and the solver, where given) writing single.safetensors; returns run's --model, --input (and --cotangent) arguments.
     /// </summary>
