@@ -55,7 +55,6 @@ public sealed class CommandTests
     [InlineData(1, "--cell gru --hidden 3 --input-size 2 -T 5", true)]
     [InlineData(2, "--cell lstm --hidden 3 --input-size 2 -T 7 --num-layers 2 --bidirectional --initial-state", true)]
     [InlineData(3, "--cell gru-diag --hidden 4 --input-size 3 -T 8 --bidirectional --no-bias", false)]
-    [InlineData(3, "--cell lstm --hidden 2 -T 4 --num-layers 2", true)]
     [InlineData(4, "--cell lstm-cifg-diag --hidden 4 --input-size 3 -T 3 --num-layers 2 --initial-state", true)]
     public void RunDistributedOnRecurrentFilesWritesTheSingleProcessFile(int ranks, string model, bool cotangent)
     {
