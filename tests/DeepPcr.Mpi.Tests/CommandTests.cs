@@ -52,9 +52,9 @@ public sealed class CommandTests
     /// and P &gt; T.
     /// </summary>
     [SkippableTheory]
-    [InlineData(1, "--cell gru --hidden 3 --input-size 2 -T 5", true)]
+    [InlineData(1, "--cell gru --hidden 3 --input-size 2 -T 5", false)]
     [InlineData(2, "--cell lstm --hidden 3 --input-size 2 -T 7 --num-layers 2 --bidirectional --initial-state", true)]
-    [InlineData(3, "--cell gru-diag --hidden 4 --input-size 3 -T 8 --bidirectional --no-bias", false)]
+    [InlineData(3, "--cell gru-diag --hidden 4 --input-size 3 -T 8 --bidirectional --no-bias", true)]
     [InlineData(4, "--cell lstm-cifg-diag --hidden 4 --input-size 3 -T 3 --num-layers 2 --initial-state", true)]
     public void RunDistributedOnRecurrentFilesWritesTheSingleProcessFile(int ranks, string model, bool cotangent)
     {
