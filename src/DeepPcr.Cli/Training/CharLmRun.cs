@@ -1,3 +1,4 @@
+using DeepPcr.Models.Training;
 using System.Diagnostics;
 using DeepPcr.Cli.Solvers;
 using DeepPcr.Models.Text;
@@ -18,7 +19,7 @@ public sealed record CharLmLog(int Step, double Loss, double WallMs);
 public sealed class CharLmRun : IDisposable
 {
     private readonly CharLanguageModel model;
-    private readonly optim.Optimizer optimizer;
+    private readonly Adam optimizer;
     private double iterations;
     private int solves;
 
@@ -30,7 +31,7 @@ public sealed class CharLmRun : IDisposable
         var entry = SolverCatalog.Parse(solver).Single();
         model.Solver = entry.Solver;
         model.Options = entry.Options;
-        optimizer = optim.Adam(model.parameters(), options.LearningRate);
+        optimizer = new Adam(model.parameters(), options.LearningRate);
     }
 
     /// <summary>The solver's name as given.</summary>
@@ -66,11 +67,11 @@ public sealed class CharLmRun : IDisposable
         using var scope = torch.NewDisposeScope();
         long length = window.size(1) - 1;
         var watch = Stopwatch.StartNew();
-        optimizer.zero_grad();
+        optimizer.ZeroGrad();
         var logits = model.call(window.narrow(1, 0, length));
         var loss = nn.functional.cross_entropy(logits.reshape(-1, model.Vocabulary), window.narrow(1, 1, length).reshape(-1));
         loss.backward();
-        optimizer.step();
+        optimizer.Step();
         double value = loss.ToDouble();
         TrainMs += watch.Elapsed.TotalMilliseconds;
         Record();

@@ -1,3 +1,4 @@
+using DeepPcr.Models.Training;
 using System.Diagnostics;
 using DeepPcr.Autograd;
 using DeepPcr.Models.Data;
@@ -15,7 +16,7 @@ namespace DeepPcr.Cli.Training;
 public sealed class SolverRun : IDisposable
 {
     private readonly ResNetClassifier model;
-    private readonly torch.optim.Optimizer optimizer;
+    private readonly Adam optimizer;
     private readonly Dictionary<int, Tensor> warmStates = new();
     private double wallMs;
 
@@ -28,7 +29,7 @@ public sealed class SolverRun : IDisposable
             Mode = name == "sequential" ? ChainMode.Sequential : ChainMode.Parallel,
         };
         if (name == "sequential-host") model.Solver = SequentialSolver.Instance;
-        optimizer = torch.optim.Adam(model.parameters(), options.LearningRate);
+        optimizer = new Adam(model.parameters(), options.LearningRate);
     }
 
     /// <summary>"sequential", "sequential-host", "deeppcr" or "deeppcr-warm".</summary>
@@ -64,10 +65,10 @@ public sealed class SolverRun : IDisposable
             model.Options = Name == "deeppcr-warm" && warmStates.TryGetValue(i, out var guess)
                 ? new SolverOptions(InitialGuess: InitialGuess.Given, Guess: guess)
                 : null;
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             var loss = torch.nn.functional.cross_entropy(model.call(x), y);
             loss.backward();
-            optimizer.step();
+            optimizer.Step();
             lossSum += loss.item<float>();
             if (model.Mode == ChainMode.Parallel && model.LastSolution is { } solution)
             {

@@ -1,3 +1,4 @@
+using DeepPcr.Models.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,7 +27,7 @@ public static class DdpmTraining
         int width = (int)data.size(1);
         var model = new Denoiser(width, hiddenWidth, seed);
         var ema = new Denoiser(width, hiddenWidth, seed);
-        var optimizer = torch.optim.Adam(model.parameters(), learningRate);
+        using var optimizer = new Adam(model.parameters(), learningRate);
         var generator = new Generator((ulong)seed + 17);
         var sqrtAbar = torch.tensor(schedule.AlphaBar.Select(Math.Sqrt).ToArray()).to_type(ScalarType.Float32);
         var sqrtOneMinus = torch.tensor(schedule.AlphaBar.Select(a => Math.Sqrt(1 - a)).ToArray()).to_type(ScalarType.Float32);
@@ -44,16 +45,15 @@ public static class DdpmTraining
                 var eps = torch.randn(x0.shape, generator: generator);
                 var xt = sqrtAbar.index_select(0, t).unsqueeze(1) * x0 + sqrtOneMinus.index_select(0, t).unsqueeze(1) * eps;
                 var loss = (model.call(xt, t.to_type(ScalarType.Float32)) - eps).square().mean();
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 loss.backward();
-                optimizer.step();
+                optimizer.Step();
                 UpdateEma(ema, model, emaDecay);
                 lossSum += loss.ToDouble();
                 batches++;
             }
             progress?.Invoke(epoch, lossSum / batches);
         }
-        optimizer.Dispose();
         model.Dispose();
         return ema;
     }

@@ -1,3 +1,4 @@
+using DeepPcr.Models.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -41,7 +42,7 @@ public sealed class FeatureClassifier : nn.Module<Tensor, Tensor>
     /// <summary>Trains with cross-entropy and Adam; returns the test accuracy.</summary>
     public double Train(Tensor trainX, Tensor trainY, Tensor testX, Tensor testY, int epochs, long seed)
     {
-        var optimizer = torch.optim.Adam(parameters(), 1e-3);
+        using var optimizer = new DeepPcr.Models.Training.Adam(parameters(), 1e-3);
         var generator = new Generator((ulong)seed);
         long count = trainX.size(0);
         for (int epoch = 0; epoch < epochs; epoch++)
@@ -52,12 +53,11 @@ public sealed class FeatureClassifier : nn.Module<Tensor, Tensor>
                 using var scope = torch.NewDisposeScope();
                 var index = order.narrow(0, from, Math.Min(64, count - from));
                 var loss = nn.functional.cross_entropy(call(trainX.index_select(0, index)), trainY.index_select(0, index));
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 loss.backward();
-                optimizer.step();
+                optimizer.Step();
             }
         }
-        optimizer.Dispose();
         using var noGrad = torch.no_grad();
         using var predicted = call(testX).argmax(1);
         return predicted.eq(testY).to_type(ScalarType.Float64).mean().ToDouble();
