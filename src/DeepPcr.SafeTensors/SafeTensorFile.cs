@@ -5,22 +5,27 @@ using System.Runtime.InteropServices;
 namespace DeepPcr.SafeTensors;
 
 /// <summary>
-/// A safetensors file held in memory, with its header fully validated: every tensor entry is well
-/// formed, sizes match shapes, and the tensors cover the data buffer exactly without overlap or gap.
-/// Files must fit in one .NET array (just under 2 GiB).
+/// A safetensors file held in memory (<see cref="Read(string)"/>; files must fit in one .NET array, just under
+/// 2 GiB), or only its header, each tensor read from the file when it is asked for (<see cref="OpenHeader"/>: a
+/// reader that needs a few of the tensors, such as one rank's layers). Either way the header is fully validated: every
+/// tensor entry is well formed, sizes match shapes, and the tensors cover the data buffer exactly without overlap or gap.
 /// </summary>
 public sealed class SafeTensorFile
 {
     private const int NamesListedInErrors = 20;
 
-    private readonly byte[] _file;
+    private readonly byte[]? _file;
     private readonly long _dataStart;
     private readonly Dictionary<string, SafeTensorInfo> _byName;
 
     private SafeTensorFile(byte[] file, string source)
+        : this(SafeTensorHeaderParser.Parse(file, source), source)
     {
-        SafeTensorHeader header = SafeTensorHeaderParser.Parse(file, source);
         _file = file;
+    }
+
+    private SafeTensorFile(SafeTensorHeader header, string source)
+    {
         _dataStart = header.DataStart;
         Source = source;
         Metadata = new ReadOnlyDictionary<string, string>(header.Metadata);
@@ -60,6 +65,25 @@ public sealed class SafeTensorFile
         }
 
         return new SafeTensorFile(bytes, path);
+    }
+
+    /// <summary>Reads and validates a safetensors file's header only; each tensor's bytes are read from the file when
+    /// asked for (the file must not change meanwhile). No limit on the file's size; each tensor must fit in one array.</summary>
+    /// <param name="path">The file's path.</param>
+    /// <returns>The validated header, reading from <paramref name="path"/>.</returns>
+    /// <exception cref="SafeTensorsFormatException">The header breaks the format.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static SafeTensorFile OpenHeader(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        var first = new byte[8];
+        int got = stream.ReadAtLeast(first, 8, throwOnEndOfStream: false);
+        int n = SafeTensorHeaderParser.HeaderLength(first.AsSpan(0, got), stream.Length, path);
+        var prefix = new byte[8 + n];
+        first.CopyTo(prefix, 0);
+        stream.ReadExactly(prefix, 8, n);
+        return new SafeTensorFile(SafeTensorHeaderParser.Parse(prefix, stream.Length, path), path);
     }
 
     /// <summary>Validates a safetensors file given as bytes; the bytes are copied.</summary>
@@ -108,7 +132,12 @@ public sealed class SafeTensorFile
     public ReadOnlySpan<byte> Bytes(string name)
     {
         SafeTensorInfo info = Get(name);
-        return _file.AsSpan(checked((int)(_dataStart + info.Begin)), checked((int)info.ByteLength));
+        if (_file is not null) return _file.AsSpan(checked((int)(_dataStart + info.Begin)), checked((int)info.ByteLength));
+        var bytes = new byte[checked((int)info.ByteLength)];
+        using var stream = new FileStream(Source, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        stream.Position = _dataStart + info.Begin;
+        stream.ReadExactly(bytes);
+        return bytes;
     }
 
     /// <summary>Reads an F32 tensor, flattened in row-major order.</summary>

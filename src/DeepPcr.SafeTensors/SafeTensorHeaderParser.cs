@@ -27,33 +27,43 @@ internal static class SafeTensorHeaderParser
     };
 
     /// <summary>Parses the header of <paramref name="file"/> (the whole file) and checks it against the data buffer.</summary>
-    internal static SafeTensorHeader Parse(byte[] file, string source)
+    internal static SafeTensorHeader Parse(byte[] file, string source) => Parse(file, file.Length, source);
+
+    /// <summary>The header's length from the file's first 8 bytes, checked against the file's length.</summary>
+    internal static int HeaderLength(ReadOnlySpan<byte> first8, long fileLength, string source)
     {
-        if (file.Length < 8)
+        if (fileLength < 8)
         {
-            throw Fail(source, $"file is {file.Length} bytes, too short for the 8-byte header length");
+            throw Fail(source, $"file is {fileLength} bytes, too short for the 8-byte header length");
         }
 
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(first8);
         if (headerLength > MaxHeaderLength)
         {
             throw Fail(source, $"header length {headerLength} is absurdly large (limit {MaxHeaderLength} bytes)");
         }
 
-        if (headerLength > (ulong)(file.Length - 8))
+        if (headerLength > (ulong)(fileLength - 8))
         {
-            throw Fail(source, $"header length {headerLength} is larger than the {file.Length - 8} bytes that follow it");
+            throw Fail(source, $"header length {headerLength} is larger than the {fileLength - 8} bytes that follow it");
         }
 
-        int n = (int)headerLength;
-        var header = new ReadOnlyMemory<byte>(file, 8, n);
+        return (int)headerLength;
+    }
+
+    /// <summary>Parses the header held in <paramref name="prefix"/> (the file's first bytes, at least the 8-byte length and
+    /// the header) and checks it against a data buffer that fills the rest of a file of <paramref name="fileLength"/> bytes.</summary>
+    internal static SafeTensorHeader Parse(byte[] prefix, long fileLength, string source)
+    {
+        int n = HeaderLength(prefix.AsSpan(0, Math.Min(8, prefix.Length)), fileLength, source);
+        var header = new ReadOnlyMemory<byte>(prefix, 8, n);
         if (!Utf8.IsValid(header.Span))
         {
             throw Fail(source, "header is not valid UTF-8");
         }
 
         long dataStart = 8L + n;
-        long dataLength = file.Length - dataStart;
+        long dataLength = fileLength - dataStart;
 
         JsonDocument document;
         try

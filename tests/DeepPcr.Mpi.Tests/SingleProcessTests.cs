@@ -1,3 +1,4 @@
+using DeepPcr.Chains;
 using DeepPcr.Backward;
 using DeepPcr.Distributed;
 using DeepPcr.Models.Mlp;
@@ -59,6 +60,40 @@ public sealed class SingleProcessTests
         AssertClose(adjoint.StateGradients!, backward.Lambda);
         AssertClose(adjoint.InputGradient, backward.InputGradient!);
         for (int i = 0; i < 2; i++) AssertClose(adjoint.ParameterGradients[i], backward.ParameterGradients[i]);
+    }
+
+    /// <summary>
+    /// A rank that holds only its own layers (<see cref="RankSegment"/>; on one rank, all of them) solves as the whole
+    /// chain does, and the fallback: an expansive chain under an iteration limit of 2 falls back to the sequential
+    /// pass, exactly; asking a segment for steps it does not hold is an error naming the steps it holds.
+    /// </summary>
+    [Fact]
+    public void ARankSegmentSolvesAsTheWholeChainAndFallsBack()
+    {
+        using var scope = torch.NewDisposeScope();
+        var chain = MlpChain.Random(40, 4, 4.0, Activation.Tanh, ScalarType.Float64, 3);
+        var input = torch.randn(new long[] { 2, 4 }, dtype: ScalarType.Float64, generator: new Generator(4));
+        var held = new RankSegment(chain, 40, 4, 0, JacobianStructure.Dense);
+        var whole = DistributedSolver.Solve(chain, input, RankGroup.Single);
+        var segment = DistributedSolver.Solve(held, input, RankGroup.Single);
+        Assert.Equal(whole.Iterations, segment.Iterations);
+        AssertClose(whole.States, segment.States);
+
+        var limited = DistributedSolver.Solve(held, input, RankGroup.Single, new SolverOptions(MaxIterations: 2));
+        Assert.Equal(Fallback.Sequential, limited.Fallback);
+        Assert.Equal(Termination.FellBack, limited.Termination);
+        Assert.Equal("no convergence within 2 iterations", limited.Alarm);
+        Assert.True(limited.Solved);
+        Assert.Equal(0.0, (limited.States - SequentialPass.Run(chain, input)).abs().max().ToDouble());
+        var off = DistributedSolver.Solve(held, input, RankGroup.Single, new SolverOptions(MaxIterations: 2, Safeguards: Safeguards.Off));
+        Assert.Equal(Fallback.None, off.Fallback);
+        Assert.False(off.Solved);
+
+        var part = new RankSegment((MlpChain)chain.Segment(10, 5), 40, 4, 10, JacobianStructure.Dense);
+        Assert.Same(part.Segment(10, 5), part.Segment(10, 5));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => part.Segment(9, 2));
+        Assert.Contains("steps 10..14 of 40", e.Message);
+        Assert.Throws<ArgumentException>(() => new RankSegment(chain, 30, 4, 0, JacobianStructure.Dense));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using DeepPcr.Chains;
 using DeepPcr.Models.Mlp;
 using DeepPcr.Models.ResNet;
 using DeepPcr.Recurrent;
+using DeepPcr.Solvers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,7 +10,8 @@ namespace DeepPcr.MpiCheck;
 
 /// <summary>
 /// One case of the check, written kind:L:w:B[:dtype]: kind mlp (tanh, gain 0.9), residual (h = 0.1), or a recurrent
-/// cell (gru, gru-diag, lstm-cifg-diag: L time steps of hidden size w, seeded input projections), or fail:L:w:B:k for a
+/// cell (gru, gru-diag, lstm-cifg-diag: L time steps of hidden size w, seeded input projections), expansive (tanh,
+/// gain 4, solved with an iteration limit of 2: DeepPCR cannot converge and must fall back), or fail:L:w:B:k for a
 /// chain whose step k throws when it is evaluated (so only the rank that holds step k fails).
 /// </summary>
 public sealed record CheckCase(string Kind, int Length, int Width, int Batch, ScalarType Dtype, int FailingStep)
@@ -25,12 +27,16 @@ public sealed record CheckCase(string Kind, int Length, int Width, int Batch, Sc
         return new CheckCase(parts[0], length, width, batch, dtype, failing);
     }
 
+    /// <summary>The solver settings of the distributed solve: an iteration limit of 2 for the expansive chain, else the defaults (null).</summary>
+    public SolverOptions? Options => Kind == "expansive" ? new SolverOptions(MaxIterations: 2) : null;
+
     /// <summary>The seeded chain, input (B, w) and final cotangent (B, w).</summary>
     public (IChainStep Chain, Tensor Input, Tensor Cotangent) Build()
     {
         var generator = new Generator(7);
         if (Kind is "gru" or "gru-diag" or "lstm-cifg-diag") return Recurrent(RecurrentCells.Parse(Kind), generator);
-        var weights = torch.randn(new long[] { Length, Width, Width }, dtype: ScalarType.Float64, generator: generator) * (0.9 / Math.Sqrt(Width));
+        double gain = Kind == "expansive" ? 4.0 : 0.9;
+        var weights = torch.randn(new long[] { Length, Width, Width }, dtype: ScalarType.Float64, generator: generator) * (gain / Math.Sqrt(Width));
         var biases = torch.randn(new long[] { Length, Width }, dtype: ScalarType.Float64, generator: generator) * 0.1;
         var input = torch.randn(new long[] { Batch, Width }, dtype: ScalarType.Float64, generator: generator).to_type(Dtype);
         var cotangent = torch.randn(new long[] { Batch, Width }, dtype: ScalarType.Float64, generator: generator).to_type(Dtype);
@@ -38,10 +44,10 @@ public sealed record CheckCase(string Kind, int Length, int Width, int Batch, Sc
         biases = biases.to_type(Dtype);
         IChainStep chain = Kind switch
         {
-            "mlp" => new MlpChain(weights, biases, Activation.Tanh),
+            "mlp" or "expansive" => new MlpChain(weights, biases, Activation.Tanh),
             "residual" => new ResidualChain(weights, biases, 0.1),
             "fail" => new FailingStep(new MlpChain(weights, biases, Activation.Tanh), FailingStep),
-            _ => throw new ArgumentException($"Unknown case kind '{Kind}'; use mlp, residual or fail."),
+            _ => throw new ArgumentException($"Unknown case kind '{Kind}'; use mlp, expansive, residual, gru, gru-diag, lstm-cifg-diag or fail."),
         };
         return (chain, input, cotangent);
     }

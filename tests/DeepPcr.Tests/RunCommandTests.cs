@@ -37,6 +37,30 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(0.0, Recurrences.MaxAbsDiff(loaded.Biases, chain.Biases));
     }
 
+    /// <summary>
+    /// One rank's layers: <see cref="MlpModelFile.Check"/> judges the whole file from its header, and
+    /// <see cref="MlpModelFile.ReadLayers"/> reads only the layers asked for: a NaN in layer 5 of a file opened header
+    /// only stops the reads that include layer 5 and no other; the layers read equal the whole model's rows exactly.
+    /// </summary>
+    [Fact]
+    public void ReadLayersReadsOnlyTheLayersAskedFor()
+    {
+        using var scope = torch.NewDisposeScope();
+        var chain = MlpChain.Random(8, 3, 0.9, Activation.Tanh, ScalarType.Float64, seed: 2);
+        chain.Biases[5][1] = double.NaN;
+        MlpModelFile.Save(chain, PathOf("nan.safetensors"));
+        var file = SafeTensorFile.OpenHeader(PathOf("nan.safetensors"));
+        Assert.Equal((8, 3L, Activation.Tanh), MlpModelFile.Check(file));
+        var first = MlpModelFile.ReadLayers(file, ScalarType.Float64, 0, 5);
+        var last = MlpModelFile.ReadLayers(file, ScalarType.Float32, 6, 2);
+        Assert.Equal(5, first.Length);
+        Assert.Equal(0.0, Recurrences.MaxAbsDiff(first.Weights, chain.Weights.narrow(0, 0, 5)));
+        Assert.Equal(0.0, Recurrences.MaxAbsDiff(last.Biases.to_type(ScalarType.Float64), chain.Biases.narrow(0, 6, 2).to_type(ScalarType.Float32).to_type(ScalarType.Float64)));
+        var e = Assert.Throws<InvalidDataException>(() => MlpModelFile.ReadLayers(file, ScalarType.Float64, 4, 2));
+        Assert.Contains("layers.5.bias", e.Message);
+        Assert.Contains("non-finite", e.Message);
+    }
+
     /// <summary>A file as another program (PyTorch's safetensors) writes it: header by hand, "format": "pt", space padding.</summary>
     private static byte[] ForeignFile(IReadOnlyList<(string Name, long[] Shape, float[] Data)> tensors, string activation)
     {

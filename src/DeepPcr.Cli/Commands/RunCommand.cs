@@ -106,17 +106,13 @@ public static class RunCommand
         return Distributed.DistributedRun.Run(parsed.GetValue(model)!, parsed.GetValue(input)!, parsed.GetValue(output)!, parsed.GetValue(cotangent), parsed.GetValue(json));
     }
 
-    /// <summary>
-    /// Checks the paths and reads a deep-MLP model, its input and cotangent (see <see cref="LoadMlp"/>), before any
-    /// computation; recurrent model files are refused (they run in one process).
-    /// </summary>
-    /// <exception cref="UsageException">A recurrent model file.</exception>
-    public static (MlpChain Chain, Tensor Input, Tensor? Cotangent) Load(string modelPath, string inputPath, string outputPath, string? cotangentPath, JacobianStructure? structure)
+    /// <summary>Checks the paths (readable inputs, a writable output distinct from them) and opens the model file: its
+    /// header only where <paramref name="headerOnly"/> (tensors are then read from the file when asked for).</summary>
+    /// <exception cref="UsageException">A missing or unreadable file, or an output that is one of the inputs.</exception>
+    public static SafeTensorFile OpenModel(string modelPath, string inputPath, string outputPath, string? cotangentPath, bool headerOnly)
     {
         CheckPaths(modelPath, inputPath, outputPath, cotangentPath);
-        var modelFile = TensorFiles.Open(modelPath, "model");
-        if (RecurrentModelFile.IsRecurrent(modelFile)) throw new UsageException($"--distributed runs deep-MLP model files; {modelPath} is a recurrent model (run it without --distributed).");
-        return LoadMlp(modelFile, modelPath, inputPath, cotangentPath, structure);
+        return headerOnly ? TensorFiles.OpenHeader(modelPath, "model") : TensorFiles.Open(modelPath, "model");
     }
 
     /// <summary>
@@ -126,19 +122,30 @@ public static class RunCommand
     /// <returns>The model (L steps), the input (B, w) and the cotangent (B, w) or null; in the caller's dispose scope.</returns>
     private static (MlpChain Chain, Tensor Input, Tensor? Cotangent) LoadMlp(SafeTensorFile modelFile, string modelPath, string inputPath, string? cotangentPath, JacobianStructure? structure)
     {
+        var (x, g) = LoadMlpInputs(modelFile, modelPath, inputPath, cotangentPath, structure);
+        return (MlpModelFile.Load(modelFile, x.dtype), x, g);
+    }
+
+    /// <summary>
+    /// Checks a deep-MLP model file from its header (<see cref="MlpModelFile.Check"/>), reads the input and the
+    /// cotangent, and checks their sizes against it and the memory the run needs (<paramref name="structure"/>: the
+    /// Jacobians it stores, or null for none); the model's tensors are not read.
+    /// </summary>
+    /// <returns>The input (B, w) and the cotangent (B, w) or null; in the caller's dispose scope.</returns>
+    public static (Tensor Input, Tensor? Cotangent) LoadMlpInputs(SafeTensorFile modelFile, string modelPath, string inputPath, string? cotangentPath, JacobianStructure? structure)
+    {
         var x = TensorFiles.Read(TensorFiles.Open(inputPath, "input"), "input");
         if (x.dim() != 2) throw new InvalidDataException($"{inputPath}: tensor 'input' has shape [{string.Join(", ", x.shape)}]; [B, w] was expected.");
-        var (layers, width) = MlpModelFile.Size(modelFile);
+        var (layers, width, _) = MlpModelFile.Check(modelFile);
         if (x.size(1) != width) throw new InvalidDataException($"{inputPath}: tensor 'input' has width {x.size(1)} but the model {modelPath} has width {width}.");
         MemoryEstimates.Mlp($"run on {modelPath} (L = {layers}, w = {width}, B = {x.size(0)})", layers, width, x.size(0), (int)x.element_size(), structure).Check();
-        var chain = MlpModelFile.Load(modelFile, x.dtype);
         Tensor? g = null;
         if (cotangentPath is not null)
         {
             g = TensorFiles.Read(TensorFiles.Open(cotangentPath, "cotangent"), "cotangent", x.shape);
             if (g.dtype != x.dtype) throw new InvalidDataException($"{cotangentPath}: tensor 'cotangent' is {g.dtype} but 'input' is {x.dtype}; they must match.");
         }
-        return (chain, x, g);
+        return (x, g);
     }
 
     /// <summary>Writes the output file atomically: 'output' [B, w] and, with gradients [input (B, w), weights (L, w, w), biases (L, w)], their entries.</summary>

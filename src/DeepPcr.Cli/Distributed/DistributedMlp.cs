@@ -68,7 +68,9 @@ public static class DistributedMlp
             ["deeppcr_ms"] = forwardMs,
             ["sequential_relay_ms"] = relayMs,
             ["speedup_vs_sequential_relay"] = relayMs / forwardMs,
-            ["note"] = forward.Converged ? null : $"DeepPCR did not converge ({Names.Of(forward.Termination)}{(forward.Alarm is null ? "" : ": " + forward.Alarm)}); the distributed solve has no fallback",
+            ["note"] = forward.Converged ? null
+                : forward.Fallback != Fallback.None ? $"DeepPCR did not converge ({forward.Alarm}); the states are the sequential relay's"
+                : $"DeepPCR did not converge ({Names.Of(forward.Termination)}{(forward.Alarm is null ? "" : ": " + forward.Alarm)})",
         }.ToArray())
         {
             forwardReport[key] = value?.DeepClone();

@@ -1,8 +1,12 @@
 using System.Text.Json.Nodes;
+using DeepPcr.Chains;
 using DeepPcr.Cli.Commands;
 using DeepPcr.Cli.Errors;
+using DeepPcr.Cli.Files;
 using DeepPcr.Distributed;
 using DeepPcr.Models.Mlp;
+using DeepPcr.SafeTensors;
+using DeepPcr.Solvers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,7 +16,9 @@ namespace DeepPcr.Cli.Distributed;
 /// `deeppcr run --distributed`: every rank reads the model, input and cotangent files and checks them before MPI
 /// starts; the forward (and with a cotangent the backward) pass runs split across the ranks; rank 0 gathers the last
 /// state and the gradients and writes the same output file as the single-process run, and prints the summary.
-/// A run that does not converge has no sequential fallback here: every rank reports it and exits with code 3.
+/// Recurrent model files run layer after layer, each chain split along time (<see cref="DistributedRecurrentRun"/>).
+/// A solve that does not converge falls back to the chain solved rank after rank (<see cref="SequentialRelay"/>), which
+/// the summary's `fallback` and `termination` report; states or gradients that are not finite end every rank with code 3.
 /// </summary>
 public static class DistributedRun
 {
@@ -21,33 +27,59 @@ public static class DistributedRun
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
+        // The header only: each rank reads its own layers' tensors once MPI has started.
+        var modelFile = RunCommand.OpenModel(modelPath, inputPath, outputPath, cotangentPath, headerOnly: true);
+        if (RecurrentModelFile.IsRecurrent(modelFile)) return DistributedRecurrentRun.Run(modelFile, inputPath, outputPath, cotangentPath, json);
         // The Jacobians are split over the ranks: the memory check before MPI starts counts the states and parameters only.
-        var (chain, x, g) = RunCommand.Load(modelPath, inputPath, outputPath, cotangentPath, structure: null);
-        return DistributedCommand.Ranks(group => Solve(chain, x, g, outputPath, json, group));
+        var (x, g) = RunCommand.LoadMlpInputs(modelFile, modelPath, inputPath, cotangentPath, structure: null);
+        var (layers, width, _) = MlpModelFile.Check(modelFile);
+        return DistributedCommand.Ranks(group => Solve(OwnLayers(modelFile, layers, (int)width, x.dtype, group), x, g, outputPath, json, group));
     });
 
-    /// <summary>The forward solve's record as `run --json` gives it: method, engine, iterations, pcr_rounds (across ranks), termination, fallback, ranks.</summary>
-    public static JsonObject Summary(DistributedSolution forward) => new()
+    /// <summary>The chain as this rank holds it: its own layers read from the model file, none of the others'.</summary>
+    private static RankSegment OwnLayers(SafeTensorFile modelFile, int layers, int width, ScalarType dtype, RankGroup group)
     {
-        ["method"] = "deeppcr",
-        ["engine"] = "distributed",
-        ["iterations"] = forward.Iterations,
-        ["pcr_rounds"] = forward.ExchangeRounds,
-        ["termination"] = Names.Of(forward.Termination),
-        ["fallback"] = "none",
-        ["ranks"] = forward.Partition.Ranks,
-    };
+        var p = ChainPartition.Of(layers, group);
+        var own = p.Count == 0 ? null : MlpModelFile.ReadLayers(modelFile, dtype, p.First, p.Count);
+        return new RankSegment(own, layers, width, p.First, JacobianStructure.Dense);
+    }
 
-    private static int Solve(MlpChain chain, Tensor x, Tensor? g, string outputPath, bool json, RankGroup group)
+    /// <summary>The forward solve's record as `run --json` gives it: method, engine, iterations, pcr_rounds (across ranks),
+    /// termination, fallback (and why, fallback_reason, where it fell back), ranks.</summary>
+    public static JsonObject Summary(DistributedSolution forward)
     {
-        long bytes = group.BytesSent, rounds = group.ExchangeRounds;
-        var forward = DistributedSolver.Solve(chain, x, group);
-        bool finite = group.All(forward.States.isfinite().all().ToBoolean());
-        if (!forward.Converged || !finite)
+        var report = new JsonObject
         {
-            if (group.Rank == 0) Console.Error.WriteLine($"error: the distributed solve did not converge ({Names.Of(forward.Termination)}{(forward.Alarm is null ? "" : ": " + forward.Alarm)}); it has no fallback: run without --distributed for the sequential fallback.");
-            return ExitCodes.NumericalFailure;
+            ["method"] = forward.Fallback == Fallback.None ? "deeppcr" : "sequential",
+            ["engine"] = "distributed",
+            ["iterations"] = forward.Iterations,
+            ["pcr_rounds"] = forward.ExchangeRounds,
+            ["termination"] = Names.Of(forward.Termination),
+            ["fallback"] = forward.Fallback.Name(),
+            ["ranks"] = forward.Partition.Ranks,
+        };
+        if (forward.Fallback != Fallback.None) report["fallback_reason"] = forward.Alarm;
+        return report;
+    }
+
+    /// <summary>Exit code 3 on every rank (rank 0 says why) unless the forward solve produced the chain's states, all finite.</summary>
+    public static int? Failed(DistributedSolution forward, RankGroup group)
+    {
+        bool finite = group.All(forward.States.isfinite().all().ToBoolean());
+        if (forward.Solved && finite) return null;
+        if (group.Rank == 0)
+        {
+            string why = forward.Solved ? "the states are not finite" : $"{Names.Of(forward.Termination)}{(forward.Alarm is null ? "" : ": " + forward.Alarm)}";
+            Console.Error.WriteLine($"error: the distributed solve did not converge ({why}).");
         }
+        return ExitCodes.NumericalFailure;
+    }
+
+    private static int Solve(RankSegment chain, Tensor x, Tensor? g, string outputPath, bool json, RankGroup group)
+    {
+        var traffic = RankTraffic.Start(group);
+        var forward = DistributedSolver.Solve(chain, x, group);
+        if (Failed(forward, group) is int code) return code;
         var report = Summary(forward);
         int width = chain.Width, batch = (int)x.size(0), length = chain.Length;
         var p = forward.Partition;
@@ -58,17 +90,19 @@ public static class DistributedRun
             var backward = DistributedSolver.Backward(chain, forward, g, group);
             report["backward_pcr_rounds"] = backward.ExchangeRounds;
             var parameters = backward.ParameterGradients;
+            // The solves' traffic; the gradients then go to rank 0 (which alone holds them all, to write them).
+            traffic.AddTo(report, group);
             gradients = new[]
             {
                 RankGather.One(group, backward.InputGradient, new long[] { batch, width }, x.dtype),
-                RankGather.Rows(group, parameters.Count > 0 ? parameters[0] : torch.zeros(0, width, width), p.First, length, new long[] { width, width }, x.dtype),
-                RankGather.Rows(group, parameters.Count > 0 ? parameters[1] : torch.zeros(0, width), p.First, length, new long[] { width }, x.dtype),
+                RankGather.RowsOnRoot(group, parameters.Count > 0 ? parameters[0] : torch.zeros(0, width, width), length, new long[] { width, width }, x.dtype)!,
+                RankGather.RowsOnRoot(group, parameters.Count > 0 ? parameters[1] : torch.zeros(0, width), length, new long[] { width }, x.dtype)!,
             };
         }
-        Span<double> sent = stackalloc double[] { group.BytesSent - bytes };
-        group.Sum(sent);
-        report["bytes_exchanged"] = (long)sent[0];
-        report["exchange_rounds"] = group.ExchangeRounds - rounds;
+        else
+        {
+            traffic.AddTo(report, group);
+        }
         if (group.Rank != 0) return 0;
         RunCommand.Write(outputPath, last, gradients);
         if (json) Console.WriteLine(report.ToJsonString());

@@ -45,8 +45,20 @@ public static class MlpModelFile
     }
 
     /// <summary>Reads a model from an opened file and casts it to <paramref name="dtype"/>.</summary>
-    /// <exception cref="InvalidDataException">No layers, a gap in the layer numbering, mixed or wrong shapes or dtypes, a bad activation.</exception>
+    /// <exception cref="InvalidDataException">No layers, a gap in the layer numbering, mixed or wrong shapes or dtypes, a bad activation, non-finite values.</exception>
     public static MlpChain Load(SafeTensorFile file, ScalarType dtype)
+    {
+        var (layers, _, _) = Check(file);
+        return ReadLayers(file, dtype, 0, layers);
+    }
+
+    /// <summary>
+    /// Checks a model file from its header alone: layers numbered 0..L-1 without gaps and nothing else, every weight
+    /// [w, w] and bias [w], one float dtype (F32 or F64), and the activation in the metadata.
+    /// </summary>
+    /// <returns>L, w and the activation.</returns>
+    /// <exception cref="InvalidDataException">No layers, a gap in the layer numbering, mixed or wrong shapes or dtypes, a bad activation.</exception>
+    public static (int Layers, long Width, Activation Activation) Check(SafeTensorFile file)
     {
         string path = file.Source;
         var (layers, width) = Size(file);
@@ -62,18 +74,37 @@ public static class MlpModelFile
         {
             throw new InvalidDataException($"{path}: {e.Message}");
         }
-        using var scope = torch.NewDisposeScope();
-        var weights = new Tensor[layers];
-        var biases = new Tensor[layers];
+        var dtypes = new HashSet<SafeTensorDtype>();
         for (int i = 0; i < layers; i++)
         {
-            weights[i] = TensorFiles.Read(file, $"layers.{i}.weight", new[] { width, width });
-            biases[i] = TensorFiles.Read(file, $"layers.{i}.bias", new[] { width });
+            dtypes.Add(TensorFiles.Check(file, $"layers.{i}.weight", new[] { width, width }));
+            dtypes.Add(TensorFiles.Check(file, $"layers.{i}.bias", new[] { width }));
         }
-        if (weights.Concat(biases).Select(t => t.dtype).Distinct().Count() > 1) throw new InvalidDataException($"{path}: layers mix F32 and F64.");
+        if (dtypes.Count > 1) throw new InvalidDataException($"{path}: layers mix F32 and F64.");
+        return (layers, width, activation);
+    }
+
+    /// <summary>
+    /// Layers first..first+count-1 of a model file that <see cref="Check"/> accepted, as a chain of their own cast to
+    /// <paramref name="dtype"/>: only their tensors are read (from a header-only file, <see cref="SafeTensorFile.OpenHeader"/>,
+    /// only their bytes leave the disk).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A tensor holds non-finite values.</exception>
+    public static MlpChain ReadLayers(SafeTensorFile file, ScalarType dtype, int first, int count)
+    {
+        var (_, width) = Size(file);
+        if (!file.Metadata.TryGetValue("activation", out string? name)) throw new InvalidDataException($"{file.Source}: the metadata has no 'activation' entry.");
+        using var scope = torch.NewDisposeScope();
+        var weights = new Tensor[count];
+        var biases = new Tensor[count];
+        for (int i = 0; i < count; i++)
+        {
+            weights[i] = TensorFiles.Read(file, $"layers.{first + i}.weight", new[] { width, width });
+            biases[i] = TensorFiles.Read(file, $"layers.{first + i}.bias", new[] { width });
+        }
         var w = torch.stack(weights, 0).to_type(dtype).MoveToOuterDisposeScope();
         var b = torch.stack(biases, 0).to_type(dtype).MoveToOuterDisposeScope();
-        return new MlpChain(w, b, activation);
+        return new MlpChain(w, b, Activations.Parse(name));
     }
 
     private static bool IsLayerTensor(string name, int layers)

@@ -14,11 +14,36 @@ public static class TensorFiles
         return SafeTensorFile.Read(path);
     }
 
+    /// <summary>Reads a file's header only (<see cref="SafeTensorFile.OpenHeader"/>); a missing file is a FileNotFoundException naming it.</summary>
+    public static SafeTensorFile OpenHeader(string path, string role)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{role} file {path} does not exist.");
+        return SafeTensorFile.OpenHeader(path);
+    }
+
     /// <summary>
     /// A float32 or float64 tensor of the given shape (null: any shape) as a TorchSharp tensor of its own dtype.
     /// </summary>
     /// <exception cref="InvalidDataException">Missing tensor, another dtype, another shape, or non-finite values.</exception>
     public static Tensor Read(SafeTensorFile file, string name, long[]? shape = null)
+    {
+        var dtype = Check(file, name, shape);
+        var info = file.Get(name);
+        Tensor tensor = dtype == SafeTensorDtype.F32 ? torch.tensor(file.ReadFloat32(name), info.Shape) : torch.tensor(file.ReadFloat64(name), info.Shape);
+        using (var finite = tensor.isfinite().all())
+        {
+            if (!finite.item<bool>())
+            {
+                tensor.Dispose();
+                throw new InvalidDataException($"{file.Source}: tensor '{name}' holds non-finite values (NaN or infinity).");
+            }
+        }
+        return tensor;
+    }
+
+    /// <summary>Checks from the header that a tensor is present, of the given shape (null: any) and F32 or F64; returns its dtype.</summary>
+    /// <exception cref="InvalidDataException">Missing tensor, another dtype or another shape.</exception>
+    public static SafeTensorDtype Check(SafeTensorFile file, string name, long[]? shape = null)
     {
         if (!file.Contains(name))
         {
@@ -29,21 +54,9 @@ public static class TensorFiles
         {
             throw new InvalidDataException($"{file.Source}: tensor '{name}' has shape [{string.Join(", ", info.Shape)}] but [{string.Join(", ", shape)}] was expected.");
         }
-        Tensor tensor = info.Dtype switch
-        {
-            SafeTensorDtype.F32 => torch.tensor(file.ReadFloat32(name), info.Shape),
-            SafeTensorDtype.F64 => torch.tensor(file.ReadFloat64(name), info.Shape),
-            _ => throw new InvalidDataException($"{file.Source}: tensor '{name}' has dtype {info.Dtype.ToHeaderString()}; F32 or F64 was expected."),
-        };
-        using (var finite = tensor.isfinite().all())
-        {
-            if (!finite.item<bool>())
-            {
-                tensor.Dispose();
-                throw new InvalidDataException($"{file.Source}: tensor '{name}' holds non-finite values (NaN or infinity).");
-            }
-        }
-        return tensor;
+        return info.Dtype is SafeTensorDtype.F32 or SafeTensorDtype.F64
+            ? info.Dtype
+            : throw new InvalidDataException($"{file.Source}: tensor '{name}' has dtype {info.Dtype.ToHeaderString()}; F32 or F64 was expected.");
     }
 
     /// <summary>Adds a float32 or float64 tensor to a writer under its own dtype.</summary>

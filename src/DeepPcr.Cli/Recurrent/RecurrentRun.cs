@@ -27,19 +27,8 @@ public static class RecurrentRun
     /// <exception cref="NumericalFailureException">The outputs or gradients hold NaN or infinity.</exception>
     public static JsonObject Run(SafeTensorFile modelFile, string inputPath, string outputPath, IChainSolver solver, SolverOptions options, string? cotangentPath)
     {
-        var layout = RecurrentModelFile.Layout(modelFile);
-        var inputFile = TensorFiles.Open(inputPath, "input");
-        var (batch, length) = InputSize(inputFile, layout, modelFile.Source);
-        var cotangentFile = cotangentPath is null ? null : TensorFiles.Open(cotangentPath, "cotangent");
-        Estimate(layout, batch, length, inputFile.Get("input").Dtype == SafeTensorDtype.F64 ? 8 : 4, solver, cotangentFile is not null).Check();
-
         using var scope = torch.NewDisposeScope();
-        var x = TensorFiles.Read(inputFile, "input");
-        long[] stateShape = { layout.Chains, batch, layout.HiddenSize };
-        var h0 = Optional(inputFile, "h0", stateShape, x);
-        var c0 = Optional(inputFile, "c0", stateShape, x);
-        var g = cotangentFile is null ? null : SameDtype(TensorFiles.Read(cotangentFile, "cotangent", new[] { batch, length, layout.OutputSize }), cotangentFile, "cotangent", x);
-        var module = RecurrentModelFile.Load(modelFile, x.dtype);
+        var (module, x, h0, c0, g) = Load(modelFile, inputPath, cotangentPath, jacobians: !(cotangentPath is null && solver is SequentialSolver));
         module.Solver = solver;
         module.Options = options;
 
@@ -51,6 +40,27 @@ public static class RecurrentRun
         outputs.Write(outputPath, writer.WriteTo);
         outputs.Commit();
         return report;
+    }
+
+    /// <summary>
+    /// Reads and checks the model, input (and initial states) and cotangent files: every size from the headers and the
+    /// memory the run needs (with the Jacobians of every chain where <paramref name="jacobians"/>) before any tensor is read.
+    /// </summary>
+    /// <returns>The network (in the input's dtype), input [B, T, I], h0 and c0 [layers·D, B, H] or null, cotangent [B, T, D·H] or null; in the caller's dispose scope.</returns>
+    /// <exception cref="InvalidDataException">A bad file.</exception>
+    public static (IRecurrentNetwork Module, Tensor Input, Tensor? H0, Tensor? C0, Tensor? Cotangent) Load(SafeTensorFile modelFile, string inputPath, string? cotangentPath, bool jacobians)
+    {
+        var layout = RecurrentModelFile.Layout(modelFile);
+        var inputFile = TensorFiles.Open(inputPath, "input");
+        var (batch, length) = InputSize(inputFile, layout, modelFile.Source);
+        var cotangentFile = cotangentPath is null ? null : TensorFiles.Open(cotangentPath, "cotangent");
+        Estimate(layout, batch, length, inputFile.Get("input").Dtype == SafeTensorDtype.F64 ? 8 : 4, jacobians).Check();
+        var x = TensorFiles.Read(inputFile, "input");
+        long[] stateShape = { layout.Chains, batch, layout.HiddenSize };
+        var h0 = Optional(inputFile, "h0", stateShape, x);
+        var c0 = Optional(inputFile, "c0", stateShape, x);
+        var g = cotangentFile is null ? null : SameDtype(TensorFiles.Read(cotangentFile, "cotangent", new[] { batch, length, layout.OutputSize }), cotangentFile, "cotangent", x);
+        return (RecurrentModelFile.Load(modelFile, x.dtype), x, h0, c0, g);
     }
 
     private static void Forward(IRecurrentNetwork module, Tensor x, Tensor? h0, Tensor? c0, SafeTensorWriter writer)
@@ -82,7 +92,9 @@ public static class RecurrentRun
         if (result.CN is not null) Add(writer, "c_n", result.CN, "c_n", "chain");
     }
 
-    private static void Add(SafeTensorWriter writer, string name, Tensor value, string what, string index)
+    /// <summary>Adds a tensor to the output file after checking that it is finite (<see cref="NonFinite"/>: what and the index of the first bad entry).</summary>
+    /// <exception cref="NumericalFailureException">NaN or infinity.</exception>
+    public static void Add(SafeTensorWriter writer, string name, Tensor value, string what, string index)
     {
         NonFinite.Check(value, what, index);
         TensorFiles.Add(writer, name, value);
@@ -115,12 +127,12 @@ public static class RecurrentRun
         ? t
         : throw new InvalidDataException($"{file.Source}: tensor '{name}' is {t.dtype} but 'input' is {x.dtype}; they must match.");
 
-    private static MemoryEstimate Estimate(RecurrentLayout layout, long batch, long length, int bytes, IChainSolver solver, bool backward)
+    private static MemoryEstimate Estimate(RecurrentLayout layout, long batch, long length, int bytes, bool jacobians)
     {
         long h = layout.HiddenSize;
         bool lstm = RecurrentCells.HasCellState(layout.Cell);
         double width = lstm ? 2 * h : h;
-        double jacobian = !backward && solver is SequentialSolver ? 0
+        double jacobian = !jacobians ? 0
             : RecurrentCells.HasDiagonalRecurrence(layout.Cell) ? (lstm ? 4 * h : h) : width * width;
         return MemoryEstimates.Recurrent($"run on a {RecurrentCells.Name(layout.Cell)} file (layers·directions = {layout.Chains}, T = {length}, B = {batch}, H = {h})",
             layout.Chains, length, batch, layout.GateRows, width, jacobian, bytes);

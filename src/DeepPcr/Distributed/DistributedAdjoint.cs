@@ -68,6 +68,10 @@ internal sealed unsafe class DistributedAdjoint<T> : IAdjointBackend, IDisposabl
     /// <summary>This segment's parameter gradients from its host method, or null when it has none (or no steps).</summary>
     public IReadOnlyList<Tensor>? ParameterGradients { get; private set; }
 
+    /// <summary>(n, B, I): dLoss/dx of this segment's step inputs where the step is driven (<see cref="IHostDrivenChainStep"/>)
+    /// and a segment of its own, else null.</summary>
+    public Tensor? StepInputGradients { get; private set; }
+
     /// <inheritdoc />
     public void Linearize()
     {
@@ -135,9 +139,18 @@ internal sealed unsafe class DistributedAdjoint<T> : IAdjointBackend, IDisposabl
     {
         // v of the segment's first step, J_first^T lambda_first, is the input gradient where the segment starts the chain.
         if (link.Group.Rank == 0) InputGradient = HostTensors.From<T>(rows == 0 ? after : v.AsSpan((rows - 1) * rowSize, rowSize), new long[] { batch, width }, dtype);
-        ParameterGradients = rows > 0 && first == 0 && segment.Length == rows && segment is IHostDifferentiableChainStep differentiable
-            ? differentiable.ParameterGradientsOnHost<T>(batch, chain.AsSpan(0, rows * rowSize), outputs, lambda)
-            : null;
+        bool own = rows > 0 && first == 0 && segment.Length == rows;
+        var inputs = chain.AsSpan(0, rows * rowSize);
+        if (own && segment is IHostDrivenChainStep driven)
+        {
+            (ParameterGradients, StepInputGradients) = driven.GradientsOnHost<T>(batch, inputs, outputs, lambda);
+        }
+        else
+        {
+            ParameterGradients = own && segment is IHostDifferentiableChainStep differentiable
+                ? differentiable.ParameterGradientsOnHost<T>(batch, inputs, outputs, lambda)
+                : null;
+        }
     }
 
     /// <inheritdoc />

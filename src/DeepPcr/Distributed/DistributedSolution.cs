@@ -12,14 +12,21 @@ namespace DeepPcr.Distributed;
 /// <param name="ExchangeRounds">PCR rounds across ranks per linear solve: ceil(log2 P).</param>
 /// <param name="ResidualNorms">max |f_l(z_{l-1}) - z_l| over the whole chain at each accepted iterate.</param>
 /// <param name="ErrorEstimates">The stopping rule's estimate over the whole chain at each accepted iterate.</param>
-/// <param name="Termination">Converged or iteration limit (a distributed run has no fallback: it reports).</param>
-/// <param name="Alarm">Why a safeguard fired, or null.</param>
+/// <param name="Termination">Converged, iteration limit (safeguards off), or fell back (the states are then the
+/// sequential relay's).</param>
+/// <param name="Alarm">Why a safeguard fired, or why the run fell back, or null.</param>
+/// <param name="Fallback">None, or Sequential when DeepPCR did not converge and the chain was solved rank after rank
+/// (<see cref="SequentialRelay"/>).</param>
 public sealed record DistributedSolution(
     ChainPartition Partition, Tensor Start, Tensor States, int Iterations, int ExchangeRounds,
-    IReadOnlyList<double> ResidualNorms, IReadOnlyList<double> ErrorEstimates, Termination Termination, string? Alarm)
+    IReadOnlyList<double> ResidualNorms, IReadOnlyList<double> ErrorEstimates, Termination Termination, string? Alarm,
+    Fallback Fallback = Fallback.None)
 {
-    /// <summary>True when the run converged and no safeguard fired.</summary>
+    /// <summary>True when DeepPCR converged and no safeguard fired.</summary>
     public bool Converged => Termination == Termination.Converged && Alarm is null;
+
+    /// <summary>True when the states are the chain's answer: DeepPCR converged, or the sequential fallback produced them.</summary>
+    public bool Solved => Converged || Fallback != Fallback.None;
 }
 
 /// <summary>What one rank holds after the distributed backward pass.</summary>
@@ -30,5 +37,19 @@ public sealed record DistributedSolution(
 /// <param name="ExchangeRounds">PCR rounds across ranks (0 when the reversed chain was solved rank after rank).</param>
 /// <param name="Fallback">None, or Sequential when PCR's solution was not finite.</param>
 /// <param name="Finite">True when every lambda ended finite.</param>
+/// <param name="StepInputGradients">(n, B, I): dLoss/dx of this segment's step inputs for a driven step
+/// (<see cref="Chains.IHostDrivenChainStep"/>, e.g. the recurrent cells' input projections), else null.</param>
 public sealed record DistributedGradients(
-    Tensor Lambda, Tensor? InputGradient, IReadOnlyList<Tensor> ParameterGradients, int ExchangeRounds, Fallback Fallback, bool Finite);
+    Tensor Lambda, Tensor? InputGradient, IReadOnlyList<Tensor> ParameterGradients, int ExchangeRounds, Fallback Fallback, bool Finite,
+    Tensor? StepInputGradients = null)
+{
+    /// <summary>Moves every tensor to the dispose scope outside the current one; returns this.</summary>
+    public DistributedGradients MoveToOuterDisposeScope()
+    {
+        Lambda.MoveToOuterDisposeScope();
+        InputGradient?.MoveToOuterDisposeScope();
+        StepInputGradients?.MoveToOuterDisposeScope();
+        foreach (var g in ParameterGradients) g.MoveToOuterDisposeScope();
+        return this;
+    }
+}

@@ -25,7 +25,10 @@ public static class DistributedSolver
     /// an <see cref="ISegmentedChainStep"/> hands each rank a segment of its own.</param>
     /// <param name="input">(B, w): z_0, the same on every rank (read on rank 0, and for the guess).</param>
     /// <param name="group">The ranks.</param>
-    /// <param name="options">Tolerances, iteration limit, safeguards and initial guess; windows and chunk sizes do not apply.</param>
+    /// <param name="options">Tolerances, iteration limit, safeguards and initial guess; windows and chunk sizes do not apply.
+    /// When the run raises an alarm (a non-finite iterate, a growing residual) or, with the safeguards on, stops at its
+    /// iteration limit, the chain is solved again rank after rank (<see cref="SequentialRelay"/>) and the solution says
+    /// so (<see cref="DistributedSolution.Fallback"/>); every rank decides alike, from the reduced record.</param>
     /// <exception cref="ArgumentException">Shapes, dtypes or a step the host engine cannot run.</exception>
     public static DistributedSolution Solve(IChainStep step, Tensor input, RankGroup group, SolverOptions? options = null)
     {
@@ -44,9 +47,17 @@ public static class DistributedSolver
         var (start, guess) = StartAndGuess(options, input.detach(), partition);
         var (segment, offset) = SegmentOf(host, partition);
         var settings = new NewtonSettings(options.MaxIterations ?? step.Length, options.Rule(input.dtype), options.Policy);
-        return input.dtype == ScalarType.Float32
+        var solution = input.dtype == ScalarType.Float32
             ? Run<float>(segment, offset, group, partition, start, guess, settings)
             : Run<double>(segment, offset, group, partition, start, guess, settings);
+        string? reason = options.Policy.FallbackReason(solution.Alarm, solution.Termination, solution.Iterations);
+        if (reason is null) return solution;
+        var (first, states) = SequentialRelay.Forward(step, input, group);
+        return solution with
+        {
+            Start = first.MoveToOuterDisposeScope(), States = states.MoveToOuterDisposeScope(),
+            Termination = Termination.FellBack, Alarm = reason, Fallback = Fallback.Sequential,
+        };
     }
 
     /// <summary>The backward pass of a loss whose cotangent is on the final state z_L only.</summary>
@@ -58,24 +69,36 @@ public static class DistributedSolver
     public static DistributedGradients Backward(IChainStep step, DistributedSolution forward, Tensor finalCotangent, RankGroup group, bool sequential = false)
     {
         ArgumentNullException.ThrowIfNull(forward);
+        TensorChecks.Shape(finalCotangent, "finalCotangent", forward.Start.size(0), step.Width);
+        using var scope = torch.NewDisposeScope();
+        var partition = forward.Partition;
+        var cotangents = torch.zeros_like(forward.States);
+        if (partition.Count > 0 && partition.First + partition.Count == step.Length) cotangents[partition.Count - 1] = finalCotangent;
+        return BackwardRows(step, forward, cotangents, group, sequential).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The backward pass of a loss with a cotangent on every state: this rank's rows of it.</summary>
+    /// <param name="step">The chain of the forward solve.</param>
+    /// <param name="forward">This rank's forward solution.</param>
+    /// <param name="cotangents">(n, B, w): dLoss/dz_l of this rank's states (the segment's rows of the whole cotangent).</param>
+    /// <param name="group">The ranks of the forward solve.</param>
+    /// <param name="sequential">Solve the reversed chain rank after rank instead of by PCR across ranks.</param>
+    public static DistributedGradients BackwardRows(IChainStep step, DistributedSolution forward, Tensor cotangents, RankGroup group, bool sequential = false)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
         ArgumentNullException.ThrowIfNull(group);
         var host = Check(step, forward.Start);
-        TensorChecks.Shape(finalCotangent, "finalCotangent", forward.Start.size(0), step.Width);
-        TensorChecks.SameKind(finalCotangent, "finalCotangent", forward.Start, "input");
-        TensorChecks.Finite(finalCotangent, "finalCotangent");
+        TensorChecks.Shape(cotangents, "cotangents", forward.States.size(0), forward.Start.size(0), step.Width);
+        TensorChecks.SameKind(cotangents, "cotangents", forward.Start, "input");
+        TensorChecks.Finite(cotangents, "cotangents");
         var partition = forward.Partition;
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var cotangents = torch.zeros_like(forward.States);
-        if (partition.Count > 0 && partition.First + partition.Count == step.Length) cotangents[partition.Count - 1] = finalCotangent;
         var (segment, offset) = SegmentOf(host, partition);
         var result = forward.Start.dtype == ScalarType.Float32
             ? Adjoint<float>(segment, offset, group, step.Width, forward, cotangents, sequential)
             : Adjoint<double>(segment, offset, group, step.Width, forward, cotangents, sequential);
-        result.Lambda.MoveToOuterDisposeScope();
-        result.InputGradient?.MoveToOuterDisposeScope();
-        foreach (var g in result.ParameterGradients) g.MoveToOuterDisposeScope();
-        return result;
+        return result.MoveToOuterDisposeScope();
     }
 
     private static DistributedSolution Run<T>(
@@ -98,7 +121,7 @@ public static class DistributedSolver
             width, forward.Start, forward.States, cotangents);
         var run = AdjointPass.Run(backend, sequential);
         return new DistributedGradients(backend.Lambda, backend.InputGradient, backend.ParameterGradients ?? Array.Empty<Tensor>(),
-            run.PcrRounds, run.Fallback, run.Finite);
+            run.PcrRounds, run.Fallback, run.Finite, backend.StepInputGradients);
     }
 
     /// <summary>The start state and guess of this rank's run: z_0 on rank 0, else the initial guess of z_First.</summary>

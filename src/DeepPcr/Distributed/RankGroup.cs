@@ -50,10 +50,15 @@ public abstract class RankGroup
         communicationTicks += Stopwatch.GetTimestamp() - started;
     }
 
+    /// <summary>Bytes this rank contributed to all-reduces (<see cref="Max"/>, <see cref="Sum"/>: norms, stop decisions,
+    /// results gathered for writing); not counted in <see cref="BytesSent"/>.</summary>
+    public long BytesReduced { get; private set; }
+
     /// <summary>Replaces every value by its largest over all ranks; NaN on any rank gives NaN.</summary>
     public void Max(Span<double> values)
     {
         if (Size == 1) return;
+        BytesReduced += 2L * values.Length * sizeof(double);
         var encoded = new double[2 * values.Length];
         for (int i = 0; i < values.Length; i++)
         {
@@ -70,6 +75,7 @@ public abstract class RankGroup
     public void Sum(Span<double> values)
     {
         if (Size == 1) return;
+        BytesReduced += (long)values.Length * sizeof(double);
         long started = Stopwatch.GetTimestamp();
         ReduceSum(values);
         communicationTicks += Stopwatch.GetTimestamp() - started;

@@ -16,12 +16,12 @@ namespace DeepPcr.Distributed;
 public static class SequentialRelay
 {
     /// <summary>This rank's segment of z_1..z_L: (start (B, w), states (n, B, w)), as in <see cref="DistributedSolution"/>.</summary>
-    /// <param name="step">The chain, the same on every rank (an <see cref="ISegmentedChainStep"/>).</param>
+    /// <param name="step">The chain, the same on every rank (an <see cref="ISegmentedChainStep"/> runs each rank's
+    /// segment as a chain of its own, the fused host loop where it applies).</param>
     /// <param name="input">(B, w): z_0, read on rank 0.</param>
     /// <param name="group">The ranks.</param>
     public static (Tensor Start, Tensor States) Forward(IChainStep step, Tensor input, RankGroup group)
     {
-        var segmented = Segmented(step);
         ChainInput.Validate(step, input);
         var p = ChainPartition.Of(step.Length, group);
         using var scope = torch.NewDisposeScope();
@@ -29,7 +29,7 @@ public static class SequentialRelay
         var start = Receive(input, group, group.Rank - 1, group.Rank == 0 ? input : null);
         var states = p.Count == 0
             ? torch.empty(new long[] { 0, input.size(0), input.size(1) }, dtype: input.dtype)
-            : SequentialPass.Run(segmented.Segment(p.First, p.Count), start);
+            : step is ISegmentedChainStep segmented ? SequentialPass.Run(segmented.Segment(p.First, p.Count), start) : SequentialPass.RunFrom(step, p.First, p.Count, start);
         Send(p.Count == 0 ? start : states[p.Count - 1], group, group.Rank + 1);
         return (start.MoveToOuterDisposeScope(), states.MoveToOuterDisposeScope());
     }

@@ -69,7 +69,7 @@ public static class RecurrentScan
     }
 
     /// <summary>z_0 (B, w): h0, or [h0; c0], zeros where not given.</summary>
-    private static Tensor StartState(RecurrentCell cell, Tensor? h0, Tensor? c0, long batch, int hidden, Tensor like)
+    internal static Tensor StartState(RecurrentCell cell, Tensor? h0, Tensor? c0, long batch, int hidden, Tensor like)
     {
         Tensor Zeros() => torch.zeros(new long[] { batch, hidden }, dtype: like.dtype, device: like.device);
         var h = h0 ?? Zeros();

@@ -11,8 +11,10 @@ namespace DeepPcr.Recurrent;
 /// the GRUs and [h; c] (width 2H) for the LSTMs. Declared Jacobian: dense for gru and lstm, diagonal for gru-diag,
 /// 2 x 2 blocks of diagonals for lstm-cifg-diag; analytic Jacobians, parameter gradients (weight_hh, bias_hh) and
 /// step-input gradients (dLoss/dP, from which dLoss/dx, dLoss/dW_ih and dLoss/db_ih follow by one product).
+/// A segment of the chain (<see cref="Segment"/>) is the step over a view of the projections' rows, sharing the weights:
+/// a rank of a distributed solve computes its own segment's parameter and step-input gradients.
 /// </summary>
-public sealed partial class RecurrentStep : IDrivenChainStep, IBlockDiagonalJacobian
+public sealed partial class RecurrentStep : IDrivenChainStep, IBlockDiagonalJacobian, ISegmentedChainStep
 {
     private readonly int gates;
 
@@ -76,6 +78,17 @@ public sealed partial class RecurrentStep : IDrivenChainStep, IBlockDiagonalJaco
     public IReadOnlyList<Tensor> Parameters => BiasHh is null ? new[] { WeightHh } : new[] { WeightHh, BiasHh };
 
     private bool Diagonal => RecurrentCells.HasDiagonalRecurrence(Cell);
+
+    /// <summary>Time steps first..first+count-1 as a chain of their own: the projections' rows (a view), the same weights.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A run outside the chain.</exception>
+    public IChainStep Segment(int first, int count)
+    {
+        if (first < 0 || count < 1 || first + count > Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), $"Steps {first}..{first + count - 1} are outside the chain of {Length} steps.");
+        }
+        return new RecurrentStep(Cell, StepInputs.narrow(0, first, count), WeightHh, BiasHh);
+    }
 
     /// <inheritdoc />
     public Tensor Evaluate(int first, Tensor inputs) => EvaluateDriven(first, inputs, StepInputs.detach().narrow(0, first, inputs.size(0)));

@@ -133,4 +133,43 @@ public class RecurrentStepTests
             }
         }
     }
+
+    /// <summary>
+    /// A segment (steps 2..5 of 7) is the step over those rows of the projections: the same outputs, Jacobians and host
+    /// outputs as the whole chain's rows (exactly: the same kernels on the same numbers), and its gradients sum with
+    /// the other segments' to the whole chain's (1e-12 relative; a sum in another order); runs outside the chain are refused.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cells))]
+    public void ASegmentIsTheChainsRows(RecurrentCell cell, int hidden)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (step, _, inputs) = Make(cell, 7, 2, hidden, seed: 40 + hidden);
+        var cotangents = torch.randn(inputs.shape, dtype: ScalarType.Float64, generator: new Generator(9));
+        var parts = new[] { (0, 2), (2, 4), (6, 1) }.Select(r => ((RecurrentStep)step.Segment(r.Item1, r.Item2), r.Item1, r.Item2)).ToArray();
+        var (middle, first, count) = parts[1];
+        var rows = inputs.narrow(0, first, count);
+        Assert.Equal(count, middle.Length);
+        Assert.True(middle.Evaluate(0, rows).eq(step.Evaluate(first, rows)).all().item<bool>());
+        Assert.True(middle.Jacobian(0, rows)!.eq(step.Jacobian(first, rows)!).all().item<bool>());
+        var host = new double[rows.NumberOfElements];
+        var whole = new double[rows.NumberOfElements];
+        var values = rows.contiguous().data<double>().ToArray();
+        middle.EvaluateOnHost<double>(0, 2, values, host, Span<double>.Empty, 0);
+        step.EvaluateOnHost<double>(first, 2, values, whole, Span<double>.Empty, 0);
+        Assert.Equal(whole, host);
+
+        var expected = step.ParameterGradients(inputs, cotangents)!;
+        var expectedInputs = step.StepInputGradients(inputs, cotangents)!;
+        for (int k = 0; k < expected.Count; k++)
+        {
+            var sum = parts.Select(p => p.Item1.ParameterGradients(inputs.narrow(0, p.Item2, p.Item3), cotangents.narrow(0, p.Item2, p.Item3))![k]).Aggregate((a, b) => a + b);
+            RecurrentScanTests.AssertClose(sum, expected[k], 1e-12, $"parameter gradient {k}");
+        }
+        var stepInputs = torch.cat(parts.Select(p => p.Item1.StepInputGradients(inputs.narrow(0, p.Item2, p.Item3), cotangents.narrow(0, p.Item2, p.Item3))!).ToArray(), 0);
+        RecurrentScanTests.AssertClose(stepInputs, expectedInputs, 1e-12, "step-input gradients");
+        Assert.Throws<ArgumentOutOfRangeException>(() => step.Segment(5, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => step.Segment(-1, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => step.Segment(0, 0));
+    }
 }
