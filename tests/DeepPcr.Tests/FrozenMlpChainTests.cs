@@ -50,4 +50,18 @@ public class FrozenMlpChainTests
         Assert.Equal(0.0, Recurrences.MaxAbsDiff(SequentialPass.Run(frozen, input), before));
         Assert.True(Recurrences.MaxAbsDiff(SequentialPass.Run(chain, input), before) > 1e-3);
     }
+
+    [Fact]
+    public void ParametersThatRequireGradCanBeFrozen()
+    {
+        using var scope = torch.NewDisposeScope();
+        var chain = MlpChain.Random(3, 2, 0.9, Activation.Tanh, ScalarType.Float64, seed: 3);
+        var trained = new MlpChain(chain.Weights.detach().clone().requires_grad_(true), chain.Biases.detach().clone().requires_grad_(true), Activation.Tanh);
+        var frozen = trained.Freeze();
+        var input = torch.ones(new long[] { 1, 2 }, dtype: ScalarType.Float64);
+        using (torch.no_grad())
+        {
+            Assert.Equal(0.0, Recurrences.MaxAbsDiff(SequentialPass.Run(frozen, input), SequentialPass.Run(chain, input)));
+        }
+    }
 }

@@ -64,10 +64,13 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
     /// does not see later in-place changes of the weights (an optimizer step), so training keeps the unfrozen chain.
     /// Everything else (Newton, Jacobians, the backward passes) still reads the tensors.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The parameters are not on the CPU in float32 or float64.</exception>
+    /// <exception cref="InvalidOperationException">The parameters are not on the CPU.</exception>
     public MlpChain Freeze()
     {
-        if (!SupportsHost(Weights.dtype)) throw new InvalidOperationException($"Only CPU float32/float64 parameters can be frozen into host memory; these are {Weights.dtype} on {Weights.device}.");
+        if (Weights.device_type != DeviceType.CPU)
+        {
+            throw new InvalidOperationException($"Only CPU parameters can be frozen into host memory; these are on {Weights.device}.");
+        }
         using var scope = torch.NewDisposeScope();
         using var columns = Weights.detach().transpose(1, 2).contiguous();
         return new MlpChain(Weights, Biases, activations)
