@@ -93,9 +93,11 @@ public class FusedMlpLoopTests
         var tape = fused.NewTape(2);
         Assert.Throws<ArgumentException>(() => fused.Backward(tape, new float[8], new float[3 * 16], new float[12], new float[4]));
         Assert.Throws<ArgumentOutOfRangeException>(() => fused.NewTape(0));
+        Assert.Throws<ArgumentException>(() => fused.ForwardStates(new float[8], new float[3 * 8]));
+        Assert.Throws<ArgumentException>(() => fused.ForwardStates(new float[6], new float[4 * 6]));
     }
 
-    /// <summary>Forward states (both entry points) against the sequential pass; gradients against float64 autograd.</summary>
+    /// <summary>Forward states (all three entry points) against the sequential pass; gradients against float64 autograd.</summary>
     private static void AssertMatches(FusedMlpLoop<double> fused, IDifferentiableChainStep chain, int batch, long seed, double tolerance = 1e-12)
     {
         int layers = chain.Length, width = chain.Width;
@@ -110,6 +112,10 @@ public class FusedMlpLoopTests
         var output = new double[batch * width];
         fused.Forward(input.data<double>().ToArray(), output);
         Assert.InRange(Recurrences.MaxAbsDiff(torch.tensor(output).reshape(batch, width), reference[layers - 1]), 0.0, tolerance);
+        // All states into caller's memory: the tape's states bit for bit, the tape left as it was for the backward pass.
+        var handedOut = new double[(layers + 1) * batch * width];
+        fused.ForwardStates(input.data<double>().ToArray(), handedOut);
+        Assert.Equal(tape.States, handedOut);
 
         double[] gw = new double[layers * width * width], gb = new double[layers * width], gx = new double[batch * width];
         Array.Fill(gw, double.NaN); // overwritten, never accumulated into

@@ -11,8 +11,8 @@ namespace DeepPcr.Cli.Mlp;
 /// (<see cref="FusedMlpLoop{T}"/>, float32) on one thread and on every core, and the single-threaded C reference
 /// loop where gcc is present. Both keep every state in the forward pass; the backward passes read them. The fused loop
 /// is timed across the same boundary as DeepPCR and auto: a CPU tensor in (read in place), new tensors out (the input,
-/// weight and bias gradients backward; forward the states stay in the tape, see <see cref="FusedForward"/>). The C
-/// reference is the compute limit on arrays.
+/// weight and bias gradients backward, the states forward, see <see cref="FusedForward"/>). The C reference is the
+/// compute limit on arrays.
 /// JSON: <c>fused_sequential_1t_ms</c>, <c>fused_sequential_ms</c> (the best over thread counts) with
 /// <c>fused_sequential_threads</c>, <c>c_reference_ms</c> with <c>c_reference</c> (compiler and flags, or "absent: ..."),
 /// <c>fused_sequential_1t_over_c_reference</c>, and the error of each against the float64 reference.
@@ -63,13 +63,16 @@ public sealed class SequentialBaselines
     }
 
     /// <summary>
-    /// The input tensor in, read in place; the states z_1..z_L stay in the loop's tape. Copying them into a new
-    /// (L, B, w) tensor, as DeepPCR and auto return them, added about 40 us inside the harness at (1024, 4, 1)
-    /// (the loop 38 us, the copy 1 us, a tensor made and disposed 0.5 us in a separate program), which is not explained
-    /// and would handicap the baseline, so the forward column leaves it out: that favours the fused loop by at most the
-    /// cost of one tensor and one copy.
+    /// The input tensor in, read in place; the states written straight into a new (L + 1, B, w) tensor, z_1..z_L out as
+    /// DeepPCR and auto return theirs (the boundary issue 21 defines: CPU tensors in, tensors out). Until the harness
+    /// filled short samples back to back, a new tensor seemed to cost 40-80 us here, and the states stayed in the
+    /// loop's tape; that cost was the one-call samples' cold caches.
     /// </summary>
-    private void FusedForward() => fused.Forward(Floats(inputTensor), tape);
+    private void FusedForward()
+    {
+        using var states = torch.empty(new long[] { fused.Layers + 1, tape.Batch, fused.Width }, dtype: ScalarType.Float32);
+        fused.ForwardStates(Floats(inputTensor), Floats(states));
+    }
 
     /// <summary>The cotangent tensor in, read in place; the gradients written straight into new tensors.</summary>
     private void FusedBackward()

@@ -28,6 +28,7 @@ public sealed unsafe partial class FusedMlpLoop<T> where T : unmanaged, IFloatin
     private readonly T[] biases;    // (L, w)
     private readonly T step;        // h; 1 in the plain form
     private FusedMlpTape<T>? scratch;
+    private T[]? branchScratch;
 
     /// <summary>Copies the chain's parameters (as T) into flat arrays: z_{k+1} = act(W_k z_k + b_k).</summary>
     /// <exception cref="ArgumentException">T is neither float nor double.</exception>
@@ -95,7 +96,7 @@ public sealed unsafe partial class FusedMlpLoop<T> where T : unmanaged, IFloatin
         int batch = BatchOf(input, nameof(input));
         if (output.Length != input.Length) throw new ArgumentException($"output must hold (B, w) = ({batch}, {Width}) values like input.", nameof(output));
         if (scratch is null || scratch.Batch != batch) scratch = new FusedMlpTape<T>(1, Width, batch, KeepsBranch);
-        RunForward(input, scratch, slots: 2);
+        RunForward(input, scratch.States, scratch.Branch, batch, slots: 2);
         scratch.States.AsSpan((Layers % 2) * batch * Width, batch * Width).CopyTo(output);
     }
 
@@ -114,7 +115,23 @@ public sealed unsafe partial class FusedMlpLoop<T> where T : unmanaged, IFloatin
         {
             throw new ArgumentException($"The tape is for (L, B, w) = ({tape.Layers}, {tape.Batch}, {tape.Width}), the call for ({Layers}, {batch}, {Width}).", nameof(tape));
         }
-        RunForward(input, tape, slots: Layers + 1);
+        RunForward(input, tape.States, tape.Branch, batch, slots: Layers + 1);
+    }
+
+    /// <summary>
+    /// Runs all layers and writes every state into memory the caller hands out, such as a new tensor's (what a
+    /// sequential pass that returns all its states writes, as DeepPCR's solve returns them); nothing is kept for a
+    /// backward pass.
+    /// </summary>
+    /// <param name="input">(B, w).</param>
+    /// <param name="states">(L + 1, B, w), written: z_0 = input, then z_1..z_L.</param>
+    /// <exception cref="ArgumentException">Lengths that are not (B, w) and (L + 1, B, w) for the same B &gt;= 1.</exception>
+    public void ForwardStates(ReadOnlySpan<T> input, Span<T> states)
+    {
+        int batch = BatchOf(input, nameof(input));
+        if (states.Length != (long)(Layers + 1) * batch * Width) throw new ArgumentException($"states must hold (L + 1, B, w) = ({Layers + 1}, {batch}, {Width}) values.", nameof(states));
+        if (KeepsBranch && (branchScratch is null || branchScratch.Length != (long)Layers * batch * Width)) branchScratch = new T[(long)Layers * batch * Width];
+        RunForward(input, states, KeepsBranch ? branchScratch! : [], batch, slots: Layers + 1);
     }
 
     /// <summary>
@@ -151,12 +168,13 @@ public sealed unsafe partial class FusedMlpLoop<T> where T : unmanaged, IFloatin
         }
     }
 
-    private void RunForward(ReadOnlySpan<T> input, FusedMlpTape<T> tape, int slots)
+    /// <summary>All layers from input into state slots (slot 0 = input; the state k + 1 in slot (k + 1) % slots).</summary>
+    private void RunForward(ReadOnlySpan<T> input, Span<T> stateSlots, T[] branchSlots, int batch, int slots)
     {
-        input.CopyTo(tape.States);
-        fixed (T* states = tape.States, branch = tape.Branch)
+        input.CopyTo(stateSlots);
+        fixed (T* states = stateSlots, branch = branchSlots)
         {
-            Run(new ForwardJob(this, tape.Batch, slots, states, branch), PartsFor(tape.Batch));
+            Run(new ForwardJob(this, batch, slots, states, branch), PartsFor(batch));
         }
     }
 
