@@ -114,10 +114,12 @@ public static class AdjointSolver
     /// <summary>The row-by-row pass from the sequential pass's states, without a Jacobian (the fused backward pass).</summary>
     private static AdjointSolution FromStates(IHostDifferentiableChainStep step, Tensor input, Tensor states, Tensor cotangents, bool stateGradients)
     {
+        // The backend reads and writes host memory only: no graph to detach from, and no graph recorded.
         using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
         return Adopt(input.dtype == ScalarType.Float32
-            ? FromStates(new HostStatesAdjoint<float>(step, input.detach(), states.detach(), cotangents.detach(), stateGradients))
-            : FromStates(new HostStatesAdjoint<double>(step, input.detach(), states.detach(), cotangents.detach(), stateGradients)));
+            ? FromStates(new HostStatesAdjoint<float>(step, input, states, cotangents, stateGradients))
+            : FromStates(new HostStatesAdjoint<double>(step, input, states, cotangents, stateGradients)));
     }
 
     private static AdjointSolution FromStates<T>(HostStatesAdjoint<T> backend) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
