@@ -27,16 +27,34 @@ public class HarnessTests
     }
 
     [Fact]
-    public void RepetitionsAreInterleavedAndRotated()
+    public void RepetitionsAreInterleavedInSeededOrders()
     {
         var order = new List<string>();
         // Each call spins past the shortest sample, so every sample is one call.
-        var cases = new[] { "a", "b", "c" }.Select(l => new BenchCase(l, () => { order.Add(l); Spin(Harness.MinSampleMs * 1.2); })).ToArray();
-        var timings = Harness.Measure(cases, warmup: 1, repeats: 3);
-        Assert.Equal(new[] { "a", "b", "c" }, timings.Select(t => t.Label));
-        Assert.All(timings, t => Assert.Equal(3, t.Samples.Count));
-        // warm-up a b c, sizing a b c, then a b c, b c a, c a b
-        Assert.Equal("abcabcabcbcacab", string.Concat(order));
+        var cases = new[] { "a", "b", "c", "d" }.Select(l => new BenchCase(l, () => { order.Add(l); Spin(Harness.MinSampleMs * 1.05); })).ToArray();
+        var timings = Harness.Measure(cases, warmup: 1, repeats: 6);
+        Assert.Equal(new[] { "a", "b", "c", "d" }, timings.Select(t => t.Label));
+        Assert.All(timings, t => Assert.Equal(6, t.Samples.Count));
+        // Warm-up and sizing in the given order, then each repetition runs every case once, in the seeded orders.
+        Assert.Equal("abcdabcd", string.Concat(order.Take(8)));
+        var expected = Harness.Orders(4, 6).SelectMany(o => o.Select(i => "abcd"[i])).ToArray();
+        Assert.Equal(new string(expected), string.Concat(order.Skip(8)));
+    }
+
+    [Fact]
+    public void SeededOrdersArePermutationsAndGiveEveryCaseMoreThanOnePredecessor()
+    {
+        var orders = Harness.Orders(12, 7).ToArray();
+        Assert.Equal(7, orders.Length);
+        Assert.All(orders, o => Assert.Equal(Enumerable.Range(0, 12), o.Order()));
+        // The same orders in every run.
+        Assert.Equal(orders, Harness.Orders(12, 7).ToArray());
+        // A rotation would put every case behind the same predecessor whenever it is not first.
+        for (int c = 0; c < 12; c++)
+        {
+            var distinct = orders.Where(o => Array.IndexOf(o, c) > 0).Select(o => o[Array.IndexOf(o, c) - 1]).Distinct().Count();
+            Assert.True(distinct > 1, $"case {c} always follows the same case");
+        }
     }
 
     [Fact]
@@ -44,10 +62,10 @@ public class HarnessTests
     {
         int calls = 0;
         var timings = Harness.Measure(new[] { new BenchCase("fast", () => { calls++; Spin(0.05); }) }, warmup: 1, repeats: 3);
-        // One warm-up and one sizing call, then 3 samples of the same k = ceil(1 ms / the sizing call) calls each:
-        // k <= 20 as the call takes at least 0.05 ms (k = 20 on a quiet machine; fewer when the sizing call was descheduled).
+        // One warm-up and one sizing call, then 3 samples of the same k = ceil(10 ms / the sizing call) calls each:
+        // k <= 200 as the call takes at least 0.05 ms (k = 200 on a quiet machine; fewer when the sizing call was descheduled).
         Assert.Equal(0, (calls - 2) % 3);
-        Assert.InRange((calls - 2) / 3, 1, 20);
+        Assert.InRange((calls - 2) / 3, 1, (int)Math.Ceiling(Harness.MinSampleMs / 0.05));
         Assert.All(timings[0].Samples, ms => Assert.True(ms >= 0.05, $"a sample of {ms} ms is not the mean of 0.05 ms calls"));
     }
 

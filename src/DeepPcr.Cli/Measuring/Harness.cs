@@ -6,8 +6,9 @@ namespace DeepPcr.Cli.Measuring;
 
 /// <summary>
 /// The one measuring harness of every benchmark command (docs/design.md section 4): warm-up, interleaved
-/// repetitions (each repetition runs every case once, in an order rotated by one each time so that no case
-/// always follows another), medians, and per-case thread settings that bound TorchSharp's intra-op threads and the
+/// repetitions (each repetition runs every case once, in its own seeded random order, so that no case always
+/// follows the same other case and inherits the caches, the branch predictors and the idle threads that one left),
+/// medians, and per-case thread settings that bound TorchSharp's intra-op threads and the
 /// host kernels' threads (<see cref="HostThreads"/>) alike. Processes that use it are
 /// compiled without tiered JIT (see <see cref="Provenance.Jit"/>).
 /// A case faster than <see cref="MinSampleMs"/> runs back to back within each sample, as many times as fill it
@@ -20,11 +21,16 @@ public static class Harness
     /// <summary>The repetitions to use when none are given: 7 (at least 5 for runs under 10 s).</summary>
     public const int DefaultRepeats = 7;
 
-    /// <summary>The shortest sample: cases faster than this repeat back to back within one sample.</summary>
-    public const double MinSampleMs = 1.0;
+    /// <summary>The shortest sample: cases faster than this repeat back to back within one sample. 10 ms since
+    /// 2026-12-06 (1 ms before): a 1 ms sample of a 0.1 ms pass still held its cold first call at one part in eight,
+    /// and a burst of the host's neighbours could fill most of it (docs/measuring.md).</summary>
+    public const double MinSampleMs = 10.0;
 
     /// <summary>The most calls one sample makes.</summary>
     public const int MaxCallsPerSample = 1000;
+
+    /// <summary>The seed of the repetitions' orders: the same cases run in the same orders in every run.</summary>
+    public const int OrderSeed = 21;
 
     /// <summary>Times every case; returns one <see cref="Timing"/> per case in the given order.</summary>
     /// <param name="cases">Cases with distinct labels.</param>
@@ -47,16 +53,31 @@ public static class Harness
         }
         var calls = cases.Select(c => CallsPerSample(RunOnce(c, 1))).ToArray();
         var samples = cases.Select(_ => new List<double>(repeats)).ToArray();
-        for (int r = 0; r < repeats; r++)
+        int done = 0;
+        foreach (var order in Orders(cases.Count, repeats))
         {
-            for (int i = 0; i < cases.Count; i++)
-            {
-                int index = (i + r) % cases.Count;
-                samples[index].Add(RunOnce(cases[index], calls[index]));
-            }
-            progress?.Invoke(r + 1, repeats);
+            foreach (int index in order) samples[index].Add(RunOnce(cases[index], calls[index]));
+            progress?.Invoke(++done, repeats);
         }
         return cases.Select((c, i) => new Timing(c.Label, samples[i])).ToArray();
+    }
+
+    /// <summary>
+    /// The order of each repetition: a seeded random permutation of the case indices. (A rotation by one each
+    /// repetition, used until 2026-12-06, kept every case right behind the same predecessor whenever it was not first:
+    /// in `mlp` the fused backward always followed DeepPCR on 2 threads and auto always followed the C reference.)
+    /// </summary>
+    /// <param name="count">The number of cases.</param>
+    /// <param name="repeats">The number of repetitions.</param>
+    public static IEnumerable<int[]> Orders(int count, int repeats)
+    {
+        var random = new Random(OrderSeed);
+        for (int r = 0; r < repeats; r++)
+        {
+            var order = Enumerable.Range(0, count).ToArray();
+            random.Shuffle(order);
+            yield return order;
+        }
     }
 
     /// <summary>The timing with the smallest median among those whose label is in <paramref name="labels"/>.</summary>

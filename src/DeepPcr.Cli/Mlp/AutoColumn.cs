@@ -12,7 +12,7 @@ namespace DeepPcr.Cli.Mlp;
 /// The `auto` column of `mlp` (issue 21, item 6): what a user gets from <see cref="AutoSolver"/> forward and
 /// <see cref="AdjointMethod.Auto"/> backward, timed across the same boundary as the fused loop and DeepPCR (CPU tensors
 /// in, tensors out), on 1 thread and on every core like them where the method it chose runs differently on them (the
-/// host sequential pass on 1, the pass from the states where it splits the batch). The decisions are made on the first, untimed call (the
+/// host sequential pass and the pass from the states where they split the batch, as the fused loop does). The decisions are made on the first, untimed call (the
 /// cost model's calibration) and kept, as in a training loop. JSON: <c>auto_ms</c>, <c>auto_threads</c>,
 /// <c>auto_method</c>, <c>auto_engine</c>, <c>auto_fallback</c>, <c>auto_max_rel_error</c> and the ratio
 /// <c>auto_over_best</c> to the faster of the fused loop and DeepPCR.
@@ -27,14 +27,14 @@ public static class AutoColumn
     public static (ChainSolution First, IEnumerable<BenchCase> Cases) Forward(MlpChain chain, Tensor input)
     {
         var first = AutoSolver.Instance.Solve(chain, input);
-        // The host sequential pass runs on one thread: timed on 1 only (timing one thread's work under two labels would
-        // give it the better of two medians of the same code).
+        // The host sequential pass splits the batch as the fused loop does: timed only at the thread counts it really
+        // runs on (timing one thread's work under two labels would give it the better of two medians of the same code).
         bool host = first.Method == ChainMethod.Sequential && first.Engine == ChainEngine.Host;
         return (first, ThreadedCases.For(Label, () =>
         {
             using var scope = torch.NewDisposeScope();
             AutoSolver.Instance.Solve(chain, input);
-        }, host ? [1] : null));
+        }, host ? SplitCounts(chain, input) : null));
     }
 
     /// <summary>The backward pass under auto at the states of the auto forward pass: the chosen method's

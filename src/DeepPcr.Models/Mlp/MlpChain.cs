@@ -308,37 +308,51 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
     /// a w x w scratch (w^2 moves against the layer's B w^2 multiply-adds, so the parameters are still read in place),
     /// or read from the frozen copy (<see cref="Freeze"/>), and every sample's pre-activation row is one linear combination of W's columns,
     /// pre[b, :] = b + sum_j z[b, j] W[:, j] (<see cref="FusedMlpKernels.Combine{T}"/> over w lanes), written straight
-    /// into the states; the activation runs over the whole layer, on one thread (see the body).
+    /// into the states; the activation runs over the whole layer. The batch is split over the host threads by the fused
+    /// loop's rule (<see cref="FusedMlpLoop{T}.ThreadsFor(int, int, int)"/>): each thread runs every layer for its samples.
     /// </summary>
     private unsafe void RunByColumns<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states, T? residualScale)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // One thread: splitting the batch over the host team as the fused loop does halved `bench modules`' auto
-        // forward + backward at (256, 16, 8) (2.85x -> 1.50x the plain modules), its workers contending with
-        // TorchSharp's OpenMP threads around the autograd bridge.
-        int width = Width, rowSize = batch * width, count = states.Length / rowSize;
-        var frozen = frozenColumns as T[];
-        var scratch = frozen ?? new T[width * width];
+        int count = states.Length / (batch * Width);
         fixed (byte* pw = Weights.bytes, pb = Biases.bytes)
-        fixed (T* z0 = start, zs = states, copy = scratch)
+        fixed (T* z0 = start, zs = states, frozen = frozenColumns as T[])
         {
-            T* weights = (T*)pw, biases = (T*)pb;
-            for (int k = 0; k < count; k++)
+            var pass = new ColumnPass<T>(this, (T*)pw, (T*)pb, frozen, z0, zs, first, count, batch, residualScale);
+            if (FusedMlpLoop<T>.ThreadsFor(count, Width, batch) > 1) HostTeam.Run(pass);
+            else pass.Run(0, 1);
+        }
+    }
+
+    /// <summary><see cref="RunByColumns{T}"/> over a share of the batch: every layer for samples [from, to).</summary>
+    private readonly unsafe struct ColumnPass<T>(MlpChain chain, T* weights, T* biases, T* frozen, T* start, T* states, int first, int count, int batch, T? residualScale)
+        : ITeamJob where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int part, int parts)
+        {
+            int from = batch * part / parts, to = batch * (part + 1) / parts, n = to - from, width = chain.Width;
+            if (n == 0) return;
+            long rowSize = (long)batch * width, offset = (long)from * width;
+            var scratch = frozen is null ? new T[width * width] : null;
+            fixed (T* copy = scratch)
             {
-                int layer = first + k;
-                T* input = k == 0 ? z0 : zs + (long)(k - 1) * rowSize;
-                T* output = zs + (long)k * rowSize;
-                T* columns = frozen is null ? copy : copy + (long)layer * width * width;
-                if (frozen is null) Transpose(weights + (long)layer * width * width, columns, width, width);
-                FusedMlpKernels.Combine(new Combination<T>
+                for (int k = 0; k < count; k++)
                 {
-                    Target = output, TargetStride = width, Start = biases + (long)layer * width, StartStride = 0,
-                    Rows = columns, RowStride = width, Coefficients = input, CoefficientStride = 1, CoefficientRepeatStride = width,
-                    Count = width, Repeats = batch,
-                }, width);
-                var values = new Span<T>(output, rowSize);
-                ApplyActivation(activations[layer], values);
-                if (residualScale is T h) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values, h, new ReadOnlySpan<T>(input, rowSize), values);
+                    int layer = first + k;
+                    T* input = (k == 0 ? start : states + (k - 1) * rowSize) + offset;
+                    T* output = states + k * rowSize + offset;
+                    T* columns = frozen is null ? copy : frozen + (long)layer * width * width;
+                    if (frozen is null) Transpose(weights + (long)layer * width * width, columns, width, width);
+                    FusedMlpKernels.Combine(new Combination<T>
+                    {
+                        Target = output, TargetStride = width, Start = biases + (long)layer * width, StartStride = 0,
+                        Rows = columns, RowStride = width, Coefficients = input, CoefficientStride = 1, CoefficientRepeatStride = width,
+                        Count = width, Repeats = n,
+                    }, width);
+                    var values = new Span<T>(output, n * width);
+                    ApplyActivation(chain.activations[layer], values);
+                    if (residualScale is T h) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values, h, new ReadOnlySpan<T>(input, n * width), values);
+                }
             }
         }
     }

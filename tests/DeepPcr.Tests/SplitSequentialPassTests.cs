@@ -1,0 +1,47 @@
+using DeepPcr.Linear;
+using DeepPcr.Linear.Kernels;
+using DeepPcr.Models.Mlp;
+using DeepPcr.Solvers;
+using DeepPcr.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepPcr.Tests;
+
+/// <summary>
+/// The MLP chain's host sequential pass splits the batch over the host threads by the fused loop's rule: each thread
+/// runs every layer for its share of the samples, so the states are bitwise those of one thread, and they equal the
+/// tensor path within 1e-12 (float64) or 1e-5 (float32) absolute.
+/// </summary>
+[Collection(HostThreadsCollection.Name)]
+public class SplitSequentialPassTests
+{
+    [Theory]
+    [InlineData(64, 16, 9, ScalarType.Float64, false)]
+    [InlineData(64, 16, 9, ScalarType.Float64, true)]
+    [InlineData(300, 8, 16, ScalarType.Float32, false)]
+    [InlineData(300, 8, 3, ScalarType.Float32, true)]
+    public void TheSplitPassEqualsOneThreadAndTheTensorPath(int length, int width, int batch, ScalarType dtype, bool frozen)
+    {
+        using var scope = torch.NewDisposeScope();
+        var chain = MlpChain.Random(length, width, 1.0, Activation.Tanh, dtype, seed: length);
+        if (frozen) chain = chain.Freeze();
+        var input = torch.randn(new long[] { batch, width }, dtype: ScalarType.Float64, generator: new Generator(3)).to_type(dtype);
+        // The sizes are above the fused loop's threshold, so two threads split the batch wherever two cores exist.
+        using (HostThreads.Use(2)) Assert.Equal(Math.Min(2, HostTeam.Size), FusedMlpLoop<float>.ThreadsFor(length, width, batch));
+
+        Tensor one, split;
+        using (HostThreads.Use(1)) one = SequentialPass.Run(chain, input);
+        using (HostThreads.Use(2)) split = SequentialPass.Run(chain, input);
+        Assert.Equal(0.0, Recurrences.MaxAbsDiff(one, split));
+        double tolerance = dtype == ScalarType.Float32 ? 1e-5 : 1e-12;
+        Assert.InRange(Recurrences.MaxAbsDiff(split, SequentialPass.Run(new TensorOnlyStep(chain), input)), 0.0, tolerance);
+
+        var residual = new Models.ResNet.ResidualChain(chain.Weights, chain.Biases, 1.0 / length);
+        Tensor residualOne, residualSplit;
+        using (HostThreads.Use(1)) residualOne = SequentialPass.Run(residual, input);
+        using (HostThreads.Use(2)) residualSplit = SequentialPass.Run(residual, input);
+        Assert.Equal(0.0, Recurrences.MaxAbsDiff(residualOne, residualSplit));
+        Assert.InRange(Recurrences.MaxAbsDiff(residualSplit, SequentialPass.Run(new TensorOnlyStep(residual), input)), 0.0, tolerance);
+    }
+}
