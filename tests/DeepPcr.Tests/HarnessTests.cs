@@ -35,9 +35,10 @@ public class HarnessTests
         var timings = Harness.Measure(cases, warmup: 1, repeats: 6);
         Assert.Equal(new[] { "a", "b", "c", "d" }, timings.Select(t => t.Label));
         Assert.All(timings, t => Assert.Equal(6, t.Samples.Count));
-        // Warm-up and sizing in the given order, then each repetition runs every case once, in the seeded orders.
+        // Warm-up and sizing in the given order, then each repetition runs every case once, in the seeded orders, each
+        // sample after one untimed lead-in call (a call is longer than the lead-in).
         Assert.Equal("abcdabcd", string.Concat(order.Take(8)));
-        var expected = Harness.Orders(4, 6).SelectMany(o => o.Select(i => "abcd"[i])).ToArray();
+        var expected = Harness.Orders(4, 6).SelectMany(o => o.SelectMany(i => new[] { "abcd"[i], "abcd"[i] })).ToArray();
         Assert.Equal(new string(expected), string.Concat(order.Skip(8)));
     }
 
@@ -62,11 +63,22 @@ public class HarnessTests
     {
         int calls = 0;
         var timings = Harness.Measure(new[] { new BenchCase("fast", () => { calls++; Spin(0.05); }) }, warmup: 1, repeats: 3);
-        // One warm-up and one sizing call, then 3 samples of the same k = ceil(10 ms / the sizing call) calls each:
-        // k <= 200 as the call takes at least 0.05 ms (k = 200 on a quiet machine; fewer when the sizing call was descheduled).
+        // One warm-up and one sizing call, then 3 samples of the same j = ceil(5 ms / the sizing call) untimed lead-in
+        // calls and k = ceil(10 ms / the sizing call) timed calls each: j + k <= 100 + 200 as the call takes at least
+        // 0.05 ms (fewer when the sizing call was descheduled).
         Assert.Equal(0, (calls - 2) % 3);
-        Assert.InRange((calls - 2) / 3, 1, (int)Math.Ceiling(Harness.MinSampleMs / 0.05));
+        Assert.InRange((calls - 2) / 3, 2, (int)Math.Ceiling(Harness.LeadInMs / 0.05) + (int)Math.Ceiling(Harness.MinSampleMs / 0.05));
         Assert.All(timings[0].Samples, ms => Assert.True(ms >= 0.05, $"a sample of {ms} ms is not the mean of 0.05 ms calls"));
+    }
+
+    [Fact]
+    public void LeadInFillsItsTimeWithAtLeastOneCallAndSkipsLongCalls()
+    {
+        Assert.Equal(1, Harness.LeadInCalls(Harness.LeadInMs * 2));
+        Assert.Equal(1, Harness.LeadInCalls(Harness.LeadInMaxMs / 2));
+        Assert.Equal(0, Harness.LeadInCalls(Harness.LeadInMaxMs));
+        Assert.Equal(5, Harness.LeadInCalls(Harness.LeadInMs / 5));
+        Assert.Equal(Harness.MaxCallsPerSample, Harness.LeadInCalls(0.0));
     }
 
     [Fact]

@@ -11,8 +11,9 @@ namespace DeepPcr.Cli.Measuring;
 /// medians, and per-case thread settings that bound TorchSharp's intra-op threads and the
 /// host kernels' threads (<see cref="HostThreads"/>) alike. Processes that use it are
 /// compiled without tiered JIT (see <see cref="Provenance.Jit"/>).
-/// A case faster than <see cref="MinSampleMs"/> runs back to back within each sample, as many times as fill it
-/// (sized by one more untimed call after the warm-up), and the sample is the mean call: timed one call at a time, a
+/// Each sample of a case under <see cref="LeadInMaxMs"/> begins with an untimed lead-in of <see cref="LeadInMs"/> of
+/// the same case. A case faster than <see cref="MinSampleMs"/> runs back to back within each sample, as many times as
+/// fill it (sized by one more untimed call after the warm-up), and the sample is the mean call: timed one call at a time, a
 /// pass of tens of microseconds measured mostly the caches and branch predictors the previous case had left cold, and
 /// cases that call into libtorch paid that more than pure managed loops did.
 /// </summary>
@@ -25,6 +26,19 @@ public static class Harness
     /// 2026-12-06 (1 ms before): a 1 ms sample of a 0.1 ms pass still held its cold first call at one part in eight,
     /// and a burst of the host's neighbours could fill most of it (docs/measuring.md).</summary>
     public const double MinSampleMs = 10.0;
+
+    /// <summary>
+    /// The untimed lead-in before each sample: the case runs for this long (at least one call) before its timed calls,
+    /// so that it is timed in the state it leaves itself, not in the one its predecessor left. On this 2-core VM a
+    /// two-threaded case that followed a one-threaded one ran up to a third slower for several milliseconds (its second
+    /// core, idle before, seemingly slow to come up to speed): the tiled PCR round at L = 1024, B = 4 measured 72 GFLOP/s without a lead-in and 112-113
+    /// with 5 ms, in random orders (docs/measuring.md).
+    /// </summary>
+    public const double LeadInMs = 5.0;
+
+    /// <summary>Cases whose one call takes this long or more get no lead-in: a predecessor's few milliseconds are a
+    /// small share of them.</summary>
+    public const double LeadInMaxMs = 100.0;
 
     /// <summary>The most calls one sample makes.</summary>
     public const int MaxCallsPerSample = 1000;
@@ -49,14 +63,16 @@ public static class Harness
 
         for (int w = 0; w < warmup; w++)
         {
-            foreach (var c in cases) RunOnce(c, 1);
+            foreach (var c in cases) RunOnce(c, 1, 0);
         }
-        var calls = cases.Select(c => CallsPerSample(RunOnce(c, 1))).ToArray();
+        var sizing = cases.Select(c => RunOnce(c, 1, 0)).ToArray();
+        var calls = sizing.Select(CallsPerSample).ToArray();
+        var leadIn = sizing.Select(LeadInCalls).ToArray();
         var samples = cases.Select(_ => new List<double>(repeats)).ToArray();
         int done = 0;
         foreach (var order in Orders(cases.Count, repeats))
         {
-            foreach (int index in order) samples[index].Add(RunOnce(cases[index], calls[index]));
+            foreach (int index in order) samples[index].Add(RunOnce(cases[index], calls[index], leadIn[index]));
             progress?.Invoke(++done, repeats);
         }
         return cases.Select((c, i) => new Timing(c.Label, samples[i])).ToArray();
@@ -89,8 +105,13 @@ public static class Harness
     public static int CallsPerSample(double oneCallMs) =>
         oneCallMs >= MinSampleMs ? 1 : (int)Math.Min(MaxCallsPerSample, Math.Ceiling(MinSampleMs / Math.Max(oneCallMs, 1e-6)));
 
-    /// <summary>The mean of <paramref name="calls"/> back-to-back calls, in milliseconds.</summary>
-    private static double RunOnce(BenchCase benchCase, int calls)
+    /// <summary>The untimed calls before each sample of a case whose one call took <paramref name="oneCallMs"/>: as
+    /// many as fill <see cref="LeadInMs"/> (at least one), none for calls of <see cref="LeadInMaxMs"/> or more.</summary>
+    public static int LeadInCalls(double oneCallMs) =>
+        oneCallMs >= LeadInMaxMs ? 0 : (int)Math.Min(MaxCallsPerSample, Math.Max(1, Math.Ceiling(LeadInMs / Math.Max(oneCallMs, 1e-6))));
+
+    /// <summary>The mean of <paramref name="calls"/> back-to-back calls after <paramref name="leadIn"/> untimed ones, in milliseconds.</summary>
+    private static double RunOnce(BenchCase benchCase, int calls, int leadIn)
     {
         int previous = torch.get_num_threads(), previousHost = HostThreads.Limit;
         if (benchCase.Threads is int threads)
@@ -100,6 +121,7 @@ public static class Harness
         }
         try
         {
+            for (int call = 0; call < leadIn; call++) benchCase.Run();
             // Raw timestamps: TimeSpan would round to 0.1 microseconds, coarse for the fused loops at small sizes.
             long start = Stopwatch.GetTimestamp();
             for (int call = 0; call < calls; call++) benchCase.Run();
