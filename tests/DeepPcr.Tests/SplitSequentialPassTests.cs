@@ -9,26 +9,27 @@ using static TorchSharp.torch;
 namespace DeepPcr.Tests;
 
 /// <summary>
-/// The MLP chain's host sequential pass splits the batch over the host threads by the fused loop's rule: each thread
-/// runs every layer for its share of the samples, so the states are bitwise those of one thread, and they equal the
-/// tensor path within 1e-12 (float64) or 1e-5 (float32) absolute.
+/// The MLP chain's host sequential pass splits large batches over the host threads (<see cref="MlpChain.SequentialThreadsFor"/>):
+/// each thread runs every layer for its share of the samples, so the states are bitwise those of one thread, and they
+/// equal the tensor path within 1e-12 (float64) or 1e-5 (float32) absolute.
 /// </summary>
 [Collection(HostThreadsCollection.Name)]
 public class SplitSequentialPassTests
 {
     [Theory]
-    [InlineData(64, 16, 9, ScalarType.Float64, false)]
-    [InlineData(64, 16, 9, ScalarType.Float64, true)]
-    [InlineData(300, 8, 16, ScalarType.Float32, false)]
-    [InlineData(300, 8, 3, ScalarType.Float32, true)]
+    [InlineData(64, 64, 9, ScalarType.Float64, false)]
+    [InlineData(64, 64, 9, ScalarType.Float64, true)]
+    [InlineData(300, 32, 16, ScalarType.Float32, false)]
+    [InlineData(1000, 32, 3, ScalarType.Float32, true)]
     public void TheSplitPassEqualsOneThreadAndTheTensorPath(int length, int width, int batch, ScalarType dtype, bool frozen)
     {
         using var scope = torch.NewDisposeScope();
         var chain = MlpChain.Random(length, width, 1.0, Activation.Tanh, dtype, seed: length);
         if (frozen) chain = chain.Freeze();
         var input = torch.randn(new long[] { batch, width }, dtype: ScalarType.Float64, generator: new Generator(3)).to_type(dtype);
-        // The sizes are above the fused loop's threshold, so two threads split the batch wherever two cores exist.
-        using (HostThreads.Use(2)) Assert.Equal(Math.Min(2, HostTeam.Size), FusedMlpLoop<float>.ThreadsFor(length, width, batch));
+        // The sizes are above the split threshold, so two threads split the batch wherever two cores exist.
+        using (HostThreads.Use(2)) Assert.Equal(Math.Min(2, HostTeam.Size), MlpChain.SequentialThreadsFor(length, width, batch));
+        using (HostThreads.Use(2)) Assert.Equal(1, MlpChain.SequentialThreadsFor(64, 8, 32));
 
         Tensor one, split;
         using (HostThreads.Use(1)) one = SequentialPass.Run(chain, input);

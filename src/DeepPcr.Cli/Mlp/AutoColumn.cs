@@ -12,7 +12,8 @@ namespace DeepPcr.Cli.Mlp;
 /// The `auto` column of `mlp` (issue 21, item 6): what a user gets from <see cref="AutoSolver"/> forward and
 /// <see cref="AdjointMethod.Auto"/> backward, timed across the same boundary as the fused loop and DeepPCR (CPU tensors
 /// in, tensors out), on 1 thread and on every core like them where the method it chose runs differently on them (the
-/// host sequential pass and the pass from the states where they split the batch, as the fused loop does). The decisions are made on the first, untimed call (the
+/// host sequential pass where it splits large batches, the pass from the states where it splits the batch as the fused
+/// loop does). The decisions are made on the first, untimed call (the
 /// cost model's calibration) and kept, as in a training loop. JSON: <c>auto_ms</c>, <c>auto_threads</c>,
 /// <c>auto_method</c>, <c>auto_engine</c>, <c>auto_fallback</c>, <c>auto_max_rel_error</c> and the ratio
 /// <c>auto_over_best</c> to the faster of the fused loop and DeepPCR.
@@ -27,14 +28,14 @@ public static class AutoColumn
     public static (ChainSolution First, IEnumerable<BenchCase> Cases) Forward(MlpChain chain, Tensor input)
     {
         var first = AutoSolver.Instance.Solve(chain, input);
-        // The host sequential pass splits the batch as the fused loop does: timed only at the thread counts it really
-        // runs on (timing one thread's work under two labels would give it the better of two medians of the same code).
+        // The host sequential pass splits large batches: timed only at the thread counts it really runs on (timing one
+        // thread's work under two labels would give it the better of two medians of the same code).
         bool host = first.Method == ChainMethod.Sequential && first.Engine == ChainEngine.Host;
         return (first, ThreadedCases.For(Label, () =>
         {
             using var scope = torch.NewDisposeScope();
             AutoSolver.Instance.Solve(chain, input);
-        }, host ? SplitCounts(chain, input) : null));
+        }, host ? SplitCounts(chain, input, MlpChain.SequentialThreadsFor) : null));
     }
 
     /// <summary>The backward pass under auto at the states of the auto forward pass: the chosen method's
@@ -52,7 +53,7 @@ public static class AutoColumn
         // The backward pass from the states splits the batch as the fused loop does: timed only at the thread counts
         // it really runs on (like the fused column); PCR uses every count.
         bool fromStates = chosen.Method == AdjointMethod.Sequential && forward.Method == ChainMethod.Sequential;
-        var counts = fromStates ? SplitCounts(chain, input) : null;
+        var counts = fromStates ? SplitCounts(chain, input, FusedMlpLoop<float>.ThreadsFor) : null;
         return (chosen, forward, ThreadedCases.For(Label, () =>
         {
             using var scope = torch.NewDisposeScope();
@@ -60,15 +61,15 @@ public static class AutoColumn
         }, counts));
     }
 
-    /// <summary>The thread counts at which a pass that splits the batch like the fused loop runs differently: 1, and
-    /// every count it would really use.</summary>
-    private static int[] SplitCounts(MlpChain chain, Tensor input) =>
-        ThreadedCases.Counts.Where(t => t == 1 || FusedThreadsUnder(t, chain, input) == t).ToArray();
+    /// <summary>The thread counts at which a pass that splits the batch by <paramref name="rule"/> (threads for
+    /// (L, w, B) under the current limit) runs differently: 1, and every count it would really use.</summary>
+    private static int[] SplitCounts(MlpChain chain, Tensor input, Func<int, int, int, int> rule) =>
+        ThreadedCases.Counts.Where(t => t == 1 || ThreadsUnder(t, chain, input, rule) == t).ToArray();
 
-    private static int FusedThreadsUnder(int limit, MlpChain chain, Tensor input)
+    private static int ThreadsUnder(int limit, MlpChain chain, Tensor input, Func<int, int, int, int> rule)
     {
         using var scope = DeepPcr.Linear.HostThreads.Use(limit);
-        return FusedMlpLoop<float>.ThreadsFor(chain.Length, chain.Width, (int)input.size(0));
+        return rule(chain.Length, chain.Width, (int)input.size(0));
     }
 
     /// <summary>Writes the column into a pass's JSON object.</summary>

@@ -308,8 +308,8 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
     /// a w x w scratch (w^2 moves against the layer's B w^2 multiply-adds, so the parameters are still read in place),
     /// or read from the frozen copy (<see cref="Freeze"/>), and every sample's pre-activation row is one linear combination of W's columns,
     /// pre[b, :] = b + sum_j z[b, j] W[:, j] (<see cref="FusedMlpKernels.Combine{T}"/> over w lanes), written straight
-    /// into the states; the activation runs over the whole layer. The batch is split over the host threads by the fused
-    /// loop's rule (<see cref="FusedMlpLoop{T}.ThreadsFor(int, int, int)"/>): each thread runs every layer for its samples.
+    /// into the states; the activation runs over the whole layer. Large passes split the batch over the host threads
+    /// (<see cref="SequentialThreadsFor"/>): each thread runs every layer for its samples.
     /// </summary>
     private unsafe void RunByColumns<T>(int first, int batch, ReadOnlySpan<T> start, Span<T> states, T? residualScale)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -319,9 +319,27 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
         fixed (T* z0 = start, zs = states, frozen = frozenColumns as T[])
         {
             var pass = new ColumnPass<T>(this, (T*)pw, (T*)pb, frozen, z0, zs, first, count, batch, residualScale);
-            if (FusedMlpLoop<T>.ThreadsFor(count, Width, batch) > 1) HostTeam.Run(pass);
+            if (SequentialThreadsFor(count, Width, batch) > 1) HostTeam.Run(pass);
             else pass.Run(0, 1);
         }
+    }
+
+    /// <summary>
+    /// The least work, L B w (w + 8), for which the host sequential pass splits the batch over the host threads: 2^21,
+    /// 32 times the fused loop's <see cref="FusedMlpLoop{T}.MinParallelWork"/>. The chain's pass runs between framework
+    /// calls (autograd, the rest of a model), where waking the host team costs more than in the fused loop's tight
+    /// benchmark: splitting ResNet training's sequential-host pass at depth 64 (L B w (w + 8) = 2^18) made its epochs
+    /// about a sixth slower (61-62 ms against 72-74 ms an epoch), neutral at depth 256 (2^20), while `mlp`'s forward
+    /// pass at (1024, 16, 16) (about 6.3 million) ran about a tenth faster on 2 threads.
+    /// </summary>
+    public const long MinSplitWork = 1 << 21;
+
+    /// <summary>The threads the host sequential pass over (L, B, w) = (<paramref name="layers"/>, <paramref name="batch"/>,
+    /// <paramref name="width"/>) runs on under the current <see cref="DeepPcr.Linear.HostThreads"/> limit.</summary>
+    public static int SequentialThreadsFor(int layers, int width, int batch)
+    {
+        long work = (long)layers * batch * width * (width + 8);
+        return batch < 2 || work < MinSplitWork ? 1 : Math.Min(batch, HostTeam.Parts);
     }
 
     /// <summary><see cref="RunByColumns{T}"/> over a share of the batch: every layer for samples [from, to).</summary>
