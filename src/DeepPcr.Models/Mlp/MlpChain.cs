@@ -325,14 +325,15 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
     }
 
     /// <summary>
-    /// The least work, L B w (w + 8), for which the host sequential pass splits the batch over the host threads: 2^21,
-    /// 32 times the fused loop's <see cref="FusedMlpLoop{T}.MinParallelWork"/>. The chain's pass runs between framework
-    /// calls (autograd, the rest of a model), where waking the host team costs more than in the fused loop's tight
-    /// benchmark: splitting ResNet training's sequential-host pass at depth 64 (L B w (w + 8) = 2^18) made its epochs
-    /// about a sixth slower (61-62 ms against 72-74 ms an epoch), neutral at depth 256 (2^20), while `mlp`'s forward
-    /// pass at (1024, 16, 16) (about 6.3 million) ran about a tenth faster on 2 threads.
+    /// The least work, L B w (w + 8), for which the host sequential pass splits the batch over the host threads: 2^19,
+    /// 8 times the fused loop's <see cref="FusedMlpLoop{T}.MinParallelWork"/>. The chain's pass runs between framework
+    /// calls (autograd, the rest of a model), where the host team's worker has gone to sleep and waking it costs more
+    /// than in the fused loop's back-to-back benchmark: splitting ResNet training's sequential-host pass at depth 64
+    /// (2^18) made its epochs about a sixth slower (72-74 ms against 61-62 ms), at depth 256 (2^20) it was neutral, and
+    /// in `mlp` the split won at (1024, 4, 16) (about 0.79 million: 0.09-0.12 ms on 2 threads against 0.12-0.19 on 1)
+    /// and at (1024, 16, 16) (about 6.3 million).
     /// </summary>
-    public const long MinSplitWork = 1 << 21;
+    public const long MinSplitWork = 1 << 19;
 
     /// <summary>The threads the host sequential pass over (L, B, w) = (<paramref name="layers"/>, <paramref name="batch"/>,
     /// <paramref name="width"/>) runs on under the current <see cref="DeepPcr.Linear.HostThreads"/> limit.</summary>
