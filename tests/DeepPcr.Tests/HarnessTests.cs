@@ -82,6 +82,16 @@ public class HarnessTests
     }
 
     [Fact]
+    public void TheJsonWarmupTextStatesTheHarnessAsItIs()
+    {
+        string text = Warmup.Harness;
+        Assert.Contains("seeded random order", text);
+        Assert.Contains($"under {Harness.LeadInMaxMs.ToString(System.Globalization.CultureInfo.InvariantCulture)} ms begins with {Harness.LeadInMs.ToString(System.Globalization.CultureInfo.InvariantCulture)} ms", text);
+        Assert.Contains($"fills {Harness.MinSampleMs.ToString(System.Globalization.CultureInfo.InvariantCulture)} ms", text);
+        Assert.DoesNotContain("1 ms", text);
+    }
+
+    [Fact]
     public void CallsPerSampleFillTheShortestSample()
     {
         Assert.Equal(1, Harness.CallsPerSample(Harness.MinSampleMs));

@@ -8,8 +8,11 @@ namespace DeepPcr.Cli.Measuring;
 /// </summary>
 public static class Warmup
 {
-    /// <summary>The harness's rule (mlp, demo, bench mlp, bench kernels).</summary>
-    public const string Harness = "every case ran once untimed before the timed, interleaved repetitions, and once more to size them: a case under 1 ms runs back to back within a sample until the sample fills 1 ms, and the sample is the mean call";
+    /// <summary>The harness's rule (mlp, demo, bench mlp, bench kernels, bench modules, bench rnn), written from its
+    /// constants so that the two cannot part. (It was a fixed text, which still said "1 ms" after the
+    /// harness had changed: the JSONs of commits e204fa8 to 3d24901 carry it.)</summary>
+    public static readonly string Harness = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"every case ran once untimed before the timed repetitions, and once more to size them; each repetition runs the cases in its own seeded random order; each sample of a case under {Measuring.Harness.LeadInMaxMs} ms begins with {Measuring.Harness.LeadInMs} ms (at least one call) of the same case, untimed; a case under {Measuring.Harness.MinSampleMs} ms runs back to back within a sample until the sample fills {Measuring.Harness.MinSampleMs} ms, and the sample is the mean call");
 
     /// <summary>`bench solvers`: the outcome solve warms the timed repetitions; a tiny chain warms the slow methods' single solve.</summary>
     public const string Solvers = "every method solved a 4-layer chain of each width once untimed before the grid; its outcome solve then preceded the timed repetitions";
