@@ -187,10 +187,14 @@ public sealed unsafe partial class FusedMlpLoop<T> where T : unmanaged, IFloatin
 
     /// <summary>The threads a fused pass over (L, B, w) = (<paramref name="layers"/>, <paramref name="batch"/>,
     /// <paramref name="width"/>) runs on under the current limit (see <see cref="ThreadsFor(int)"/>).</summary>
-    public static int ThreadsFor(int layers, int width, int batch)
+    public static int ThreadsFor(int layers, int width, int batch) => ThreadsFor(layers, width, batch, MinParallelWork);
+
+    /// <summary>The threads a pass over (L, B, w) that splits its batch from <paramref name="minWork"/> = L B w (w + 8)
+    /// runs on under the current limit: 1 below it or for one sample, else the limit (at most B).</summary>
+    internal static int ThreadsFor(int layers, int width, int batch, long minWork)
     {
         long work = (long)layers * batch * width * (width + 8);
-        return batch < 2 || work < MinParallelWork ? 1 : Math.Min(batch, HostTeam.Parts);
+        return batch < 2 || work < minWork ? 1 : Math.Min(batch, HostTeam.Parts);
     }
 
     private int PartsFor(int batch) => ThreadsFor(batch) == 1 ? 1 : HostTeam.Parts;

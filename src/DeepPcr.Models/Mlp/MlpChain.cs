@@ -337,11 +337,8 @@ public sealed class MlpChain : IHostDifferentiableChainStep, ISegmentedChainStep
 
     /// <summary>The threads the host sequential pass over (L, B, w) = (<paramref name="layers"/>, <paramref name="batch"/>,
     /// <paramref name="width"/>) runs on under the current <see cref="DeepPcr.Linear.HostThreads"/> limit.</summary>
-    public static int SequentialThreadsFor(int layers, int width, int batch)
-    {
-        long work = (long)layers * batch * width * (width + 8);
-        return batch < 2 || work < MinSplitWork ? 1 : Math.Min(batch, HostTeam.Parts);
-    }
+    public static int SequentialThreadsFor(int layers, int width, int batch) =>
+        FusedMlpLoop<float>.ThreadsFor(layers, width, batch, MinSplitWork);
 
     /// <summary><see cref="RunByColumns{T}"/> over a share of the batch: every layer for samples [from, to).</summary>
     private readonly unsafe struct ColumnPass<T>(MlpChain chain, T* weights, T* biases, T* frozen, T* start, T* states, int first, int count, int batch, T? residualScale)
