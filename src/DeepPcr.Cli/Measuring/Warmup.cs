@@ -10,7 +10,7 @@ public static class Warmup
 {
     /// <summary>The harness's rule (mlp, demo, bench mlp, bench kernels, bench modules, bench rnn), written from its
     /// constants so that the two cannot part. (It was a fixed text, which still said "1 ms" after the
-    /// harness had changed: the JSONs of commits e204fa8 to 3d24901 carry it.)</summary>
+    /// harness had changed: the JSONs of commits 01db19e and 3d24901 in docs/results carry it.)</summary>
     public static readonly string Harness = string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"every case ran once untimed before the timed repetitions, and once more to size them; each repetition runs the cases in its own seeded random order; each sample of a case under {Measuring.Harness.LeadInMaxMs} ms begins with {Measuring.Harness.LeadInMs} ms (at least one call) of the same case, untimed; a case under {Measuring.Harness.MinSampleMs} ms runs back to back within a sample until the sample fills {Measuring.Harness.MinSampleMs} ms, and the sample is the mean call");
 
